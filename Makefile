@@ -1,0 +1,49 @@
+# Two commands matter: `make demo` and `make test`. Both bootstrap everything they need from a
+# fresh clone with only python3, pip and make: uv into .tools/, then .venv/ from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install demo test lint format clean
+
+help:
+	@echo "make demo   - set up and run the whole pipeline on a generated dataset"
+	@echo "make test   - set up and run the test suite"
+	@echo "make lint   - ruff, mypy (strict on src/), sqlfluff on the dbt models"
+	@echo "make clean  - remove the environment and the working data"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# The environment is rebuilt whenever the lock file changes.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+demo: install
+	$(BIN)/revcycle demo
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src flows tests
+	$(BIN)/ruff format --check src flows tests
+	$(BIN)/mypy
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+format: install
+	$(BIN)/ruff format src flows tests
+	$(BIN)/ruff check --fix src flows tests
+
+clean:
+	rm -rf $(VENV) $(TOOLS) data/warehouse data/extracts data/answer_keys data/quarantine data/prefect data/dbt

@@ -1,0 +1,1 @@
+"""Prefect flows: wiring only; every task calls into ``src/revcycle``."""

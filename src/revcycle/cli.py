@@ -1,0 +1,290 @@
+"""The ``revcycle`` command line: one entry point for every stage of the cycle."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from revcycle.runtime import configure_runtime
+
+configure_runtime()
+
+from revcycle.paths import WorkArea, project_root  # noqa: E402
+
+app = typer.Typer(
+    name="revcycle",
+    help=(
+        "revcycle: a revenue-cycle (EMR billing) pipeline. EMR extracts go into a DuckDB "
+        "warehouse, dbt builds charge and claim marts. Working data lives under data/ "
+        "(or REVCYCLE_DATA_DIR)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals can hold patient data
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Working area (extracts, warehouse, quarantine...). Default: data/ or REVCYCLE_DATA_DIR.",
+        file_okay=False,
+    ),
+]
+
+
+def _area(data_dir: Path | None) -> WorkArea:
+    return WorkArea(data_dir.resolve()) if data_dir else WorkArea.default()
+
+
+def _money(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _parse_date(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def generate(
+    encounters: Annotated[int, typer.Option(min=1, help="Number of encounters to generate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed and --as-of give identical files.")] = 42,
+    out: Annotated[
+        Path | None, typer.Option(help="Extract folder to write. Default: <data-dir>/extracts.", file_okay=False)
+    ] = None,
+    answer_key_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where the answer key of injected defects goes (kept apart from the extract). "
+                     "Default: <data-dir>/answer_keys."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Extract date YYYY-MM-DD; services fall before it. Default: today.")
+    ] = None,
+    defect_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of encounters given one injected defect.")
+    ] = 0.04,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write a synthetic EMR extract (one CSV per table) and its answer key of injected defects."""
+    from revcycle.extracts.generate import generate_extract
+
+    area = _area(data_dir)
+    out_dir = out or area.extracts
+    key_dir = answer_key_dir or (out_dir.parent / "answer_keys" if out else area.answer_keys)
+    with _progress() as progress:
+        bar = progress.add_task("generating encounters", total=encounters)
+        summary = generate_extract(
+            out_dir=out_dir,
+            answer_key_dir=key_dir,
+            encounters=encounters,
+            seed=seed,
+            as_of=_parse_date(as_of),
+            defect_rate=defect_rate,
+            progress=lambda done: progress.update(bar, completed=done),
+        )
+    console.print(
+        f"wrote {out_dir} ({summary.defective_encounters} encounters with injected defects; "
+        f"answer key in {key_dir}); billed {_money(summary.total_billed)}"
+    )
+
+
+@app.command()
+def ingest(
+    extract_dir: Annotated[
+        Path | None, typer.Argument(help="Folder of extract CSV files. Default: <data-dir>/extracts.", file_okay=False)
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Load extract files into the warehouse's raw schema; skip files already loaded,
+    quarantine malformed ones with a reason."""
+    from revcycle.extracts.load import LoadStatus, extract_files, load_extract_dir
+
+    area = _area(data_dir)
+    source = extract_dir or area.extracts
+    files = extract_files(source)
+    if not files:
+        raise _fail(f"no extract files in {source}")
+    with _progress() as progress:
+        bar = progress.add_task("loading files", total=len(files))
+        outcomes = load_extract_dir(
+            source, area.warehouse, area.quarantine, on_file=lambda _o: progress.advance(bar)
+        )
+    for o in outcomes:
+        if o.status is LoadStatus.QUARANTINED:
+            err_console.print(f"[yellow]quarantined[/] {o.reason}")
+    loaded = [o for o in outcomes if o.status is LoadStatus.LOADED]
+    skipped = [o for o in outcomes if o.status is LoadStatus.SKIPPED]
+    quarantined = [o for o in outcomes if o.status is LoadStatus.QUARANTINED]
+    console.print(
+        f"{len(loaded)} file(s) loaded ({sum(o.rows_loaded for o in loaded):,} rows), "
+        f"{len(skipped)} already loaded, {len(quarantined)} quarantined -> {area.warehouse}"
+    )
+    if quarantined:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def build(data_dir: DataDirOption = None) -> None:
+    """Build the dbt project (staging, intermediate, marts, tests) against the warehouse."""
+    from revcycle.marts import DbtBuildError, dbt_build_plain
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(f"no warehouse at {area.warehouse}: run `revcycle ingest` first")
+    try:
+        dbt_build_plain(area)
+    except DbtBuildError as exc:
+        raise _fail(str(exc)) from None
+    _print_marts(area)
+
+
+def _load_flow_module() -> ModuleType:
+    root = str(project_root())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module("flows.revenue_cycle")
+
+
+@app.command()
+def run(data_dir: DataDirOption = None) -> None:
+    """One pipeline run as a Prefect flow: ingest whatever is in the extract folder, build the marts."""
+    module = _load_flow_module()
+    summary = module.revenue_cycle(data_dir=str(_area(data_dir).root))
+    _print_summary(summary, _area(data_dir))
+
+
+@app.command()
+def demo(
+    encounters: Annotated[int, typer.Option(min=1, help="Encounters to generate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed for the synthetic extract.")] = 42,
+    as_of: Annotated[str | None, typer.Option(help="Extract date YYYY-MM-DD. Default: today.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Generate a synthetic extract, then run the whole flow on it and print a summary."""
+    module = _load_flow_module()
+    area = _area(data_dir)
+    console.print(f"revcycle demo: {encounters:,} synthetic encounters (seed {seed}) into {area.root}")
+    summary = module.revenue_cycle(
+        data_dir=str(area.root), generate_encounters=encounters, seed=seed, as_of=_parse_date(as_of)
+    )
+    _print_summary(summary, area)
+
+
+@app.command()
+def summary(data_dir: DataDirOption = None) -> None:
+    """Show what the marts hold now: row counts and dollars billed."""
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first")
+    _print_marts(area)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One SQL statement, e.g. \"select * from marts.fct_claims limit 5\".")],
+    limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run one read-only SQL query against the warehouse and print the result."""
+    import duckdb
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first")
+    with duckdb.connect(str(area.warehouse), read_only=True) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            raise _fail(str(exc).splitlines()[0]) from None
+        names = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchmany(limit)
+    table = RichTable(show_header=True)
+    for name in names:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def _print_marts(area: WorkArea) -> None:
+    from revcycle.marts import read_mart_counts
+
+    counts = read_mart_counts(area.warehouse)
+    table = RichTable(title="marts", show_header=True)
+    table.add_column("mart")
+    table.add_column("rows", justify="right")
+    for name, value in (
+        ("marts.dim_patients", counts.patients),
+        ("marts.dim_payers", counts.payers),
+        ("marts.dim_providers", counts.providers),
+        ("marts.fct_charges", counts.charges),
+        ("marts.fct_claims", counts.claims),
+        ("marts.fct_claim_lines", counts.claim_lines),
+    ):
+        table.add_row(name, f"{value:,}")
+    console.print(table)
+    console.print(
+        f"claims built: {counts.claims:,} ({counts.self_pay_claims:,} self-pay); "
+        f"billed: {_money(counts.billed_amount)}"
+    )
+
+
+def _print_summary(summary: Any, area: WorkArea) -> None:
+    console.print()
+    console.print("[bold]revenue-cycle run finished[/]")
+    console.print(
+        f"  extract files: {summary.files_loaded} loaded, {summary.files_skipped} already loaded, "
+        f"{summary.files_quarantined} quarantined ({summary.rows_loaded:,} rows loaded)"
+    )
+    for reason in summary.quarantined:
+        console.print(f"    [yellow]quarantined[/] {reason}")
+    m = summary.marts
+    console.print(f"  claims built: {m.claims:,} ({m.claim_lines:,} lines, {m.self_pay_claims:,} self-pay)")
+    console.print(f"  dollars billed: {_money(m.billed_amount)}")
+    console.print(f"  warehouse: {summary.warehouse}")
+    console.print(
+        "  next: `revcycle summary` for mart counts, or query the marts read-only, e.g.\n"
+        '        revcycle query "select payer_id, count(*), sum(total_charge_amount) '
+        'from marts.fct_claims group by all"'
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""EMR extract files: their format, a synthetic generator and the loader into the warehouse."""

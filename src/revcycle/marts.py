@@ -1,0 +1,98 @@
+"""Building the dbt project against the warehouse, and reading back what it built."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from revcycle.paths import WorkArea, dbt_project_dir
+
+
+def dbt_environment(area: WorkArea) -> dict[str, str]:
+    """Environment dbt needs: an absolute warehouse path (dbt resolves relative DuckDB paths
+    against the working directory, not the project) and logs/artifacts kept in the work area."""
+    return {
+        "REVCYCLE_WAREHOUSE": str(area.warehouse.resolve()),
+        "DBT_TARGET_PATH": str((area.root / "dbt" / "target").resolve()),
+        "DBT_LOG_PATH": str((area.root / "dbt" / "logs").resolve()),
+        "DBT_PROFILES_DIR": str(dbt_project_dir()),
+        "DBT_PROJECT_DIR": str(dbt_project_dir()),
+        "DO_NOT_TRACK": "1",
+    }
+
+
+@contextmanager
+def dbt_env(area: WorkArea) -> Iterator[None]:
+    """Set the dbt environment for the duration of a build, then restore the old values."""
+    values = dbt_environment(area)
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    area.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+class DbtBuildError(RuntimeError):
+    """dbt reported failed models or tests."""
+
+
+def dbt_build_plain(area: WorkArea, extra_args: list[str] | None = None) -> None:
+    """Run ``dbt build`` in-process without Prefect (the CLI's ``revcycle build``)."""
+    from dbt.cli.main import dbtRunner
+
+    with dbt_env(area):
+        result = dbtRunner().invoke(
+            ["build", "--project-dir", str(dbt_project_dir()),
+             "--profiles-dir", str(dbt_project_dir()), *(extra_args or [])]
+        )
+    if not result.success:
+        raise DbtBuildError(f"dbt build failed: {result.exception or 'see the log above'}")
+
+
+@dataclass(frozen=True)
+class MartCounts:
+    patients: int
+    payers: int
+    providers: int
+    charges: int
+    claims: int
+    claim_lines: int
+    billed_amount: Decimal
+    self_pay_claims: int
+
+
+def read_mart_counts(warehouse: Path) -> MartCounts:
+    """Row counts and billed dollars of the billing marts (read-only)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        def count(relation: str) -> int:
+            row = con.execute(f"select count(*) from {relation}").fetchone()
+            return int(row[0]) if row else 0
+
+        billed = con.execute(
+            "select coalesce(sum(total_charge_amount), 0)::decimal(18,2) from marts.fct_claims"
+        ).fetchone()
+        self_pay = con.execute(
+            "select count(*) from marts.fct_claims where is_self_pay"
+        ).fetchone()
+        return MartCounts(
+            patients=count("marts.dim_patients"),
+            payers=count("marts.dim_payers"),
+            providers=count("marts.dim_providers"),
+            charges=count("marts.fct_charges"),
+            claims=count("marts.fct_claims"),
+            claim_lines=count("marts.fct_claim_lines"),
+            billed_amount=Decimal(billed[0]) if billed else Decimal("0.00"),
+            self_pay_claims=int(self_pay[0]) if self_pay else 0,
+        )

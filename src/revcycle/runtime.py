@@ -1,0 +1,29 @@
+"""Process-wide settings that must be in place before Prefect or dbt is imported.
+
+Prefect reads its settings when first imported, so the CLI and the flows call
+``configure_runtime()`` at import time. Values already set in the environment win, so an
+operator can point Prefect at a real server (``PREFECT_API_URL``) or move the working area.
+"""
+
+from __future__ import annotations
+
+import os
+
+from revcycle.paths import WorkArea
+
+
+def configure_runtime() -> None:
+    area = WorkArea.default()
+    defaults = {
+        # Prefect without a server: a temporary local API whose state lives in the work area.
+        "PREFECT_HOME": str(area.root / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        # Our library loggers show up in flow-run logs.
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "revcycle",
+        # dbt: no anonymous usage tracking (and no network attempts on closed machines).
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)

@@ -1,0 +1,46 @@
+"""Shared test set-up: a private Prefect home and one Prefect test harness per session."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Prefect: keep its state out of the user's home and the repo.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="revcycle-tests-"))
+os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ["REVCYCLE_DATA_DIR"] = str(_SESSION_HOME / "data")
+
+# A fixed extract date keeps generated data (and so every figure) the same on any day.
+AS_OF = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def small_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated extract of 400 encounters (default defect rate), shared read-only."""
+    from revcycle.extracts.generate import generate_extract
+
+    root = tmp_path_factory.mktemp("small_extract")
+    generate_extract(
+        out_dir=root / "extracts",
+        answer_key_dir=root / "answer_keys",
+        encounters=400,
+        seed=11,
+        as_of=AS_OF,
+    )
+    return root / "extracts"
