@@ -7,10 +7,12 @@ failed one fails the flow run.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from revcycle.runtime import configure_runtime
 
@@ -27,7 +29,7 @@ from revcycle.extracts.load import (  # noqa: E402
     extract_files,
     load_file,
 )
-from revcycle.marts import MartCounts, dbt_env, read_mart_counts  # noqa: E402
+from revcycle.marts import MartCounts, dbt_env, read_mart_counts, release_dbt_duckdb  # noqa: E402
 from revcycle.paths import WorkArea, dbt_project_dir  # noqa: E402
 
 
@@ -88,7 +90,10 @@ def build_marts(area: WorkArea) -> None:
             ),
             raise_on_failure=True,
         )
-        runner.invoke(["build"])
+        try:
+            runner.invoke(["build"])
+        finally:
+            release_dbt_duckdb()
 
 
 @flow(name="revenue-cycle", log_prints=False)
@@ -106,7 +111,9 @@ def revenue_cycle(
         generate_task(area.root, generate_encounters, seed, as_of or date.today())
 
     outcomes = [ingest_file_task(area.root, path) for path in extract_files(area.extracts)]
-    quarantined = tuple(o.reason or o.file_name for o in outcomes if o.status is LoadStatus.QUARANTINED)
+    quarantined = tuple(
+        o.reason or o.file_name for o in outcomes if o.status is LoadStatus.QUARANTINED
+    )
     logger.info(
         "extract files: %d loaded, %d already loaded, %d quarantined",
         sum(o.status is LoadStatus.LOADED for o in outcomes),
@@ -117,7 +124,10 @@ def revenue_cycle(
     build_marts(area)
     marts = read_mart_counts(area.warehouse)
     logger.info(
-        "marts: %d claims, %d claim lines, %s billed", marts.claims, marts.claim_lines, marts.billed_amount
+        "marts: %d claims, %d claim lines, %s billed",
+        marts.claims,
+        marts.claim_lines,
+        marts.billed_amount,
     )
     return CycleSummary(
         files_loaded=sum(o.status is LoadStatus.LOADED for o in outcomes),
@@ -130,8 +140,33 @@ def revenue_cycle(
     )
 
 
-def format_money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
+def wait_for_run_history(flow_run_id: UUID, timeout_seconds: float = 30.0) -> None:
+    """Wait until the API has recorded every task run of a flow run as finished.
+
+    Task-run states travel to the API as events, a little after the run; with the temporary
+    local server, exiting at once would stop the server mid-flush, losing the tail of the run
+    history (and printing the server's shutdown errors).
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + timeout_seconds
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs: list[Any] = []
+            while True:  # the API pages at 200 task runs
+                page = client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                    limit=200,
+                    offset=len(runs),
+                )
+                runs += page
+                if len(page) < 200:
+                    break
+            if all(run.state is not None and run.state.is_final() for run in runs):
+                break
+            time.sleep(0.5)
+    time.sleep(1.0)  # the flow run's own final events
 
 
 if __name__ == "__main__":

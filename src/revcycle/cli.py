@@ -32,14 +32,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals can hold patient data
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DataDirOption = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Working area (extracts, warehouse, quarantine...). Default: data/ or REVCYCLE_DATA_DIR.",
+        help="Working area (extracts, warehouse, quarantine...). "
+        "Default: data/ or REVCYCLE_DATA_DIR.",
         file_okay=False,
     ),
 ]
@@ -69,18 +70,28 @@ def _parse_date(value: str | None) -> date:
 
 @app.command()
 def generate(
-    encounters: Annotated[int, typer.Option(min=1, help="Number of encounters to generate.")] = 3000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed and --as-of give identical files.")] = 42,
+    encounters: Annotated[
+        int, typer.Option(min=1, help="Number of encounters to generate.")
+    ] = 3000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed and --as-of give identical files.")
+    ] = 42,
     out: Annotated[
-        Path | None, typer.Option(help="Extract folder to write. Default: <data-dir>/extracts.", file_okay=False)
+        Path | None,
+        typer.Option(
+            help="Extract folder to write. Default: <data-dir>/extracts.", file_okay=False
+        ),
     ] = None,
     answer_key_dir: Annotated[
         Path | None,
-        typer.Option(help="Where the answer key of injected defects goes (kept apart from the extract). "
-                     "Default: <data-dir>/answer_keys."),
+        typer.Option(
+            help="Where the answer key of injected defects goes (kept apart from the extract). "
+            "Default: <data-dir>/answer_keys."
+        ),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option(help="Extract date YYYY-MM-DD; services fall before it. Default: today.")
+        str | None,
+        typer.Option(help="Extract date YYYY-MM-DD; services fall before it. Default: today."),
     ] = None,
     defect_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of encounters given one injected defect.")
@@ -113,7 +124,10 @@ def generate(
 @app.command()
 def ingest(
     extract_dir: Annotated[
-        Path | None, typer.Argument(help="Folder of extract CSV files. Default: <data-dir>/extracts.", file_okay=False)
+        Path | None,
+        typer.Argument(
+            help="Folder of extract CSV files. Default: <data-dir>/extracts.", file_okay=False
+        ),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -169,27 +183,42 @@ def _load_flow_module() -> ModuleType:
 
 @app.command()
 def run(data_dir: DataDirOption = None) -> None:
-    """One pipeline run as a Prefect flow: ingest whatever is in the extract folder, build the marts."""
+    """One pipeline run as a Prefect flow: ingest the extract folder, build the marts."""
     module = _load_flow_module()
-    summary = module.revenue_cycle(data_dir=str(_area(data_dir).root))
-    _print_summary(summary, _area(data_dir))
+    state = module.revenue_cycle(data_dir=str(_area(data_dir).root), return_state=True)
+    _finish_flow(module, state, _area(data_dir))
 
 
 @app.command()
 def demo(
     encounters: Annotated[int, typer.Option(min=1, help="Encounters to generate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed for the synthetic extract.")] = 42,
-    as_of: Annotated[str | None, typer.Option(help="Extract date YYYY-MM-DD. Default: today.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Extract date YYYY-MM-DD. Default: today.")
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Generate a synthetic extract, then run the whole flow on it and print a summary."""
     module = _load_flow_module()
     area = _area(data_dir)
-    console.print(f"revcycle demo: {encounters:,} synthetic encounters (seed {seed}) into {area.root}")
-    summary = module.revenue_cycle(
-        data_dir=str(area.root), generate_encounters=encounters, seed=seed, as_of=_parse_date(as_of)
+    console.print(
+        f"revcycle demo: {encounters:,} synthetic encounters (seed {seed}) into {area.root}"
     )
-    _print_summary(summary, area)
+    state = module.revenue_cycle(
+        data_dir=str(area.root),
+        generate_encounters=encounters,
+        seed=seed,
+        as_of=_parse_date(as_of),
+        return_state=True,
+    )
+    _finish_flow(module, state, area)
+
+
+def _finish_flow(module: ModuleType, state: Any, area: WorkArea) -> None:
+    module.wait_for_run_history(state.state_details.flow_run_id)
+    if not state.is_completed():
+        raise _fail(f"the flow run ended {state.name}: {state.message}")
+    _print_summary(state.result(), area)
 
 
 @app.command()
@@ -197,13 +226,18 @@ def summary(data_dir: DataDirOption = None) -> None:
     """Show what the marts hold now: row counts and dollars billed."""
     area = _area(data_dir)
     if not area.warehouse.exists():
-        raise _fail(f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first")
+        raise _fail(
+            f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first"
+        )
     _print_marts(area)
 
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One SQL statement, e.g. \"select * from marts.fct_claims limit 5\".")],
+    sql: Annotated[
+        str,
+        typer.Argument(help='One SQL statement, e.g. "select * from marts.fct_claims limit 5".'),
+    ],
     limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -212,7 +246,9 @@ def query(
 
     area = _area(data_dir)
     if not area.warehouse.exists():
-        raise _fail(f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first")
+        raise _fail(
+            f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first"
+        )
     with duckdb.connect(str(area.warehouse), read_only=True) as con:
         try:
             cursor = con.execute(sql)
@@ -261,7 +297,9 @@ def _print_summary(summary: Any, area: WorkArea) -> None:
     for reason in summary.quarantined:
         console.print(f"    [yellow]quarantined[/] {reason}")
     m = summary.marts
-    console.print(f"  claims built: {m.claims:,} ({m.claim_lines:,} lines, {m.self_pay_claims:,} self-pay)")
+    console.print(
+        f"  claims built: {m.claims:,} ({m.claim_lines:,} lines, {m.self_pay_claims:,} self-pay)"
+    )
     console.print(f"  dollars billed: {_money(m.billed_amount)}")
     console.print(f"  warehouse: {summary.warehouse}")
     console.print(

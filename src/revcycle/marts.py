@@ -44,6 +44,25 @@ def dbt_env(area: WorkArea) -> Iterator[None]:
                 os.environ[name] = old
 
 
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a build.
+
+    dbt-duckdb caches one database instance per process (``DuckDBConnectionManager._ENV``) and
+    never closes it, so a later read-only connection from our own code fails with "different
+    configuration than existing connections", and another process could not write. There is no
+    public API for this; ``close_all_connections`` only drops the reference.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not loaded in this process: nothing is open
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+            DuckDBConnectionManager._ENV = None
+
+
 class DbtBuildError(RuntimeError):
     """dbt reported failed models or tests."""
 
@@ -54,8 +73,14 @@ def dbt_build_plain(area: WorkArea, extra_args: list[str] | None = None) -> None
 
     with dbt_env(area):
         result = dbtRunner().invoke(
-            ["build", "--project-dir", str(dbt_project_dir()),
-             "--profiles-dir", str(dbt_project_dir()), *(extra_args or [])]
+            [
+                "build",
+                "--project-dir",
+                str(dbt_project_dir()),
+                "--profiles-dir",
+                str(dbt_project_dir()),
+                *(extra_args or []),
+            ]
         )
     if not result.success:
         raise DbtBuildError(f"dbt build failed: {result.exception or 'see the log above'}")
@@ -76,6 +101,7 @@ class MartCounts:
 def read_mart_counts(warehouse: Path) -> MartCounts:
     """Row counts and billed dollars of the billing marts (read-only)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
+
         def count(relation: str) -> int:
             row = con.execute(f"select count(*) from {relation}").fetchone()
             return int(row[0]) if row else 0
@@ -83,9 +109,7 @@ def read_mart_counts(warehouse: Path) -> MartCounts:
         billed = con.execute(
             "select coalesce(sum(total_charge_amount), 0)::decimal(18,2) from marts.fct_claims"
         ).fetchone()
-        self_pay = con.execute(
-            "select count(*) from marts.fct_claims where is_self_pay"
-        ).fetchone()
+        self_pay = con.execute("select count(*) from marts.fct_claims where is_self_pay").fetchone()
         return MartCounts(
             patients=count("marts.dim_patients"),
             payers=count("marts.dim_payers"),

@@ -8,6 +8,7 @@ operator can point Prefect at a real server (``PREFECT_API_URL``) or move the wo
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from revcycle.paths import WorkArea
 
@@ -27,3 +28,5 @@ def configure_runtime() -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    # Prefect creates its home without parents; a fresh work area has none yet.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

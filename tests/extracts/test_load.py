@@ -77,8 +77,10 @@ def _rewrite(path: Path, transform: str) -> None:
     if transform == "drop_column":
         header = lines[0].rstrip("\n").split(",")
         idx = header.index("service_date")
-        lines = [",".join(v for i, v in enumerate(line.rstrip("\n").split(",")) if i != idx) + "\n"
-                 for line in lines]
+        lines = [
+            ",".join(v for i, v in enumerate(line.rstrip("\n").split(",")) if i != idx) + "\n"
+            for line in lines
+        ]
     elif transform == "bad_date":
         header = lines[0].rstrip("\n").split(",")
         idx = header.index("service_date")

@@ -102,9 +102,7 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         columns = [f'"{c.name}" {c.type.value}' for c in table.columns]
         columns += [f"{name} {type_}" for name, type_ in _LINEAGE_COLUMNS]
-        con.execute(
-            f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(columns)})"
-        )
+        con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(columns)})")
     con.execute(
         f"""
         create table if not exists {OPS_SCHEMA}.load_manifest (
@@ -176,9 +174,7 @@ def _check_header(path: Path, table: Table, header: list[str]) -> None:
         raise ExtractFileError(path.name, "line 1", f"repeated column(s): {', '.join(repeated)}")
     missing = [name for name in expected if name not in header]
     if missing:
-        raise ExtractFileError(
-            path.name, "line 1", f"missing column(s): {', '.join(missing)}"
-        )
+        raise ExtractFileError(path.name, "line 1", f"missing column(s): {', '.join(missing)}")
     unexpected = [name for name in header if name not in expected]
     if unexpected:
         raise ExtractFileError(
@@ -189,9 +185,7 @@ def _check_header(path: Path, table: Table, header: list[str]) -> None:
         )
 
 
-def _stage_as_text(
-    con: duckdb.DuckDBPyConnection, path: Path, header: list[str]
-) -> int:
+def _stage_as_text(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> int:
     """Read the file into a temp table of text columns, in file order; return its row count."""
     columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in header) + "}"
     try:
@@ -213,7 +207,9 @@ def _stage_as_text(
             path.name, _duckdb_position(str(exc)), _csv_problem(str(exc))
         ) from None
     con.execute("alter table _extract_rows add column _row bigint")
-    con.execute("update _extract_rows set _row = rowid - (select min(rowid) from _extract_rows) + 1")
+    con.execute(
+        "update _extract_rows set _row = rowid - (select min(rowid) from _extract_rows) + 1"
+    )
     row = con.execute("select count(*) from _extract_rows").fetchone()
     return int(row[0]) if row else 0
 
@@ -238,9 +234,7 @@ def _duckdb_position(message: str) -> str:
     return ""
 
 
-def _first_bad_row(
-    con: duckdb.DuckDBPyConnection, predicate: str
-) -> int | None:
+def _first_bad_row(con: duckdb.DuckDBPyConnection, predicate: str) -> int | None:
     row = con.execute(f"select min(_row) from _extract_rows where {predicate}").fetchone()
     return int(row[0]) if row and row[0] is not None else None
 
@@ -344,9 +338,7 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, quarantine_dir: Path
-) -> FileOutcome:
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, quarantine_dir: Path) -> FileOutcome:
     """Load one extract file, skip it, or quarantine it; the outcome is in the manifest."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     sha256 = sha256_of(path)
@@ -357,7 +349,12 @@ def load_file(
     if previous is not None:
         # Not recorded again: the manifest already says what became of this content.
         return FileOutcome(
-            path.name, table_name, sha256, LoadStatus.SKIPPED, 0, 0,
+            path.name,
+            table_name,
+            sha256,
+            LoadStatus.SKIPPED,
+            0,
+            0,
             f"same content already loaded from {previous}",
         )
 
@@ -365,7 +362,9 @@ def load_file(
     try:
         if table is None:
             known = ", ".join(t.file_name for t in TABLES)
-            raise ExtractFileError(path.name, "", f"not an extract table file (expected one of {known})")
+            raise ExtractFileError(
+                path.name, "", f"not an extract table file (expected one of {known})"
+            )
         _check_encoding(path)
         header = _read_header(path)
         _check_header(path, table, header)
@@ -378,7 +377,9 @@ def load_file(
                 raise RuntimeError(
                     f"{path.name}: read {rows_read} rows but loaded {rows_loaded}; nothing kept"
                 )
-            outcome = FileOutcome(path.name, table_name, sha256, LoadStatus.LOADED, rows_read, rows_loaded)
+            outcome = FileOutcome(
+                path.name, table_name, sha256, LoadStatus.LOADED, rows_read, rows_loaded
+            )
             _record(con, outcome, loaded_at)
             con.execute("commit")
         except BaseException:

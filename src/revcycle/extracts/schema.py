@@ -60,7 +60,7 @@ def _c(name: str, type_: ColumnType, required: bool, description: str) -> Column
     return Column(name, type_, required, description)
 
 
-T, D, I, M = ColumnType.TEXT, ColumnType.DATE, ColumnType.INTEGER, ColumnType.MONEY
+T, D, N, M = ColumnType.TEXT, ColumnType.DATE, ColumnType.INTEGER, ColumnType.MONEY
 
 PATIENTS = Table(
     "patients",
@@ -98,7 +98,7 @@ PAYERS = Table(
             "X12 SBR09 code: MB Medicare Part B, MA Part A, MC Medicaid, CI commercial, "
             "BL Blue Cross, HM HMO, 09 self-pay",
         ),
-        _c("timely_filing_days", I, True, "Days after the date of service a claim is accepted"),
+        _c("timely_filing_days", N, True, "Days after the date of service a claim is accepted"),
         _c("fee_schedule_id", T, True, "Contracted fee schedule the payer pays from"),
         _c(
             "allowed_percent_of_charge",
@@ -125,7 +125,12 @@ COVERAGES = Table(
         _c("plan_name", T, True, "Plan or product name"),
         _c("member_id", T, False, "Subscriber's member id from the insurance card"),
         _c("group_number", T, False, "Employer group number"),
-        _c("subscriber_id", T, True, "The subscriber (patients.patient_id); the patient itself when self"),
+        _c(
+            "subscriber_id",
+            T,
+            True,
+            "The subscriber (patients.patient_id); the patient itself when self",
+        ),
         _c(
             "relationship_to_subscriber",
             T,
@@ -134,7 +139,7 @@ COVERAGES = Table(
         ),
         _c("effective_date", D, True, "First day of coverage"),
         _c("end_date", D, False, "Last day of coverage; empty while active"),
-        _c("coverage_order", I, True, "1 primary, 2 secondary, 3 tertiary"),
+        _c("coverage_order", N, True, "1 primary, 2 secondary, 3 tertiary"),
     ),
 )
 
@@ -167,15 +172,32 @@ ENCOUNTERS = Table(
         _c("encounter_id", T, True, "Stable EMR encounter id"),
         _c("patient_id", T, True, "patients.patient_id"),
         _c("service_date", D, True, "Date of service"),
-        _c("visit_type", T, True, "office_new, office_established, preventive, telehealth, "
-           "urgent_care, procedure, emergency, hospital_outpatient"),
+        _c(
+            "visit_type",
+            T,
+            True,
+            "office_new, office_established, preventive, telehealth, "
+            "urgent_care, procedure, emergency, hospital_outpatient",
+        ),
         _c("claim_type", T, True, "professional (837P) or institutional (837I)"),
         _c("place_of_service", T, True, "CMS place-of-service code, 2 digits"),
-        _c("type_of_bill", T, False, "UB-04 type of bill, 4 digits (institutional only), e.g. 0131"),
+        _c(
+            "type_of_bill", T, False, "UB-04 type of bill, 4 digits (institutional only), e.g. 0131"
+        ),
         _c("billing_provider_id", T, True, "providers.provider_id of the billing organisation"),
         _c("rendering_provider_id", T, True, "providers.provider_id of the clinician"),
-        _c("facility_provider_id", T, False, "providers.provider_id of the facility (institutional)"),
-        _c("primary_coverage_id", T, False, "coverages.coverage_id registered as primary; empty for self-pay"),
+        _c(
+            "facility_provider_id",
+            T,
+            False,
+            "providers.provider_id of the facility (institutional)",
+        ),
+        _c(
+            "primary_coverage_id",
+            T,
+            False,
+            "coverages.coverage_id registered as primary; empty for self-pay",
+        ),
         _c("secondary_coverage_id", T, False, "coverages.coverage_id registered as secondary"),
     ),
 )
@@ -187,20 +209,20 @@ CHARGES = Table(
     (
         _c("charge_id", T, True, "Stable charge line id"),
         _c("encounter_id", T, True, "encounters.encounter_id"),
-        _c("line_number", I, True, "Line order within the encounter, from 1"),
+        _c("line_number", N, True, "Line order within the encounter, from 1"),
         _c("service_date", D, True, "Date the service was performed"),
         _c("procedure_code", T, True, "CPT or HCPCS Level II code, 5 characters"),
         _c("modifier_1", T, False, "Procedure modifier, 2 characters"),
         _c("modifier_2", T, False, "Procedure modifier"),
         _c("modifier_3", T, False, "Procedure modifier"),
         _c("modifier_4", T, False, "Procedure modifier"),
-        _c("units", I, True, "Units of service"),
+        _c("units", N, True, "Units of service"),
         _c("charge_amount", M, True, "Billed amount for the line (units x chargemaster price)"),
         _c("revenue_code", T, False, "UB-04 revenue code, 4 digits (institutional lines)"),
-        _c("diagnosis_pointer_1", I, False, "Points at diagnoses.diagnosis_sequence (1-12)"),
-        _c("diagnosis_pointer_2", I, False, "Second diagnosis pointer"),
-        _c("diagnosis_pointer_3", I, False, "Third diagnosis pointer"),
-        _c("diagnosis_pointer_4", I, False, "Fourth diagnosis pointer"),
+        _c("diagnosis_pointer_1", N, False, "Points at diagnoses.diagnosis_sequence (1-12)"),
+        _c("diagnosis_pointer_2", N, False, "Second diagnosis pointer"),
+        _c("diagnosis_pointer_3", N, False, "Third diagnosis pointer"),
+        _c("diagnosis_pointer_4", N, False, "Fourth diagnosis pointer"),
     ),
 )
 
@@ -210,7 +232,7 @@ DIAGNOSES = Table(
     ("encounter_id", "diagnosis_sequence"),
     (
         _c("encounter_id", T, True, "encounters.encounter_id"),
-        _c("diagnosis_sequence", I, True, "Order on the claim, 1 = principal, up to 12"),
+        _c("diagnosis_sequence", N, True, "Order on the claim, 1 = principal, up to 12"),
         _c("icd10_code", T, True, "ICD-10-CM code as the EMR shows it, with the dot (E11.9)"),
     ),
 )

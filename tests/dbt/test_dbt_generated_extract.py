@@ -1,0 +1,136 @@
+"""The dbt project on a generated extract with injected defects (conftest ``small_extract``).
+
+Defective input must never fail the build (defects are the scrubber's to report), nothing
+billed may be lost between the extract files and the claims, and what the generator's answer
+key says was injected must still be visible in the marts, not silently repaired.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from revcycle.extracts.load import LoadStatus, load_extract_dir
+from revcycle.paths import dbt_project_dir
+
+
+def _dbt_build(warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "REVCYCLE_WAREHOUSE": str(warehouse),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DO_NOT_TRACK": "1",
+    }
+    project = str(dbt_project_dir())
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("dbt_generated")
+    extract = work / "extract"
+    shutil.copytree(small_extract, extract)
+    warehouse = work / "warehouse.duckdb"
+    outcomes = load_extract_dir(extract, warehouse, work / "quarantine")
+    assert {o.status for o in outcomes} == {LoadStatus.LOADED}
+    result = _dbt_build(warehouse, work)
+    assert result.returncode == 0, result.stdout[-4000:]
+    with (extract / "charges.csv").open(encoding="utf-8", newline="") as fh:
+        billed = sum((Decimal(row["charge_amount"]) for row in csv.DictReader(fh)), Decimal(0))
+    with (small_extract.parent / "answer_keys" / "answer_key.csv").open(
+        encoding="utf-8", newline=""
+    ) as fh:
+        answer_key = list(csv.DictReader(fh))
+    return {"warehouse": warehouse, "billed": billed, "answer_key": answer_key}
+
+
+def _query(generated: dict[str, Any], sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(generated["warehouse"]), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _keys(generated: dict[str, Any], defect: str) -> set[str]:
+    return {row["row_key"] for row in generated["answer_key"] if row["defect"] == defect}
+
+
+def test_every_billed_dollar_reaches_a_claim(generated: dict[str, Any]) -> None:
+    [(claims, lines, charges, encounters, claim_count)] = _query(
+        generated,
+        """
+        select
+            (select sum(total_charge_amount) from marts.fct_claims),
+            (select sum(charge_amount) from marts.fct_claim_lines),
+            (select sum(charge_amount) from marts.fct_charges),
+            (select count(*) from staging.stg_emr__encounters),
+            (select count(*) from marts.fct_claims)
+        """,
+    )
+    assert claims == lines == charges == generated["billed"]
+    assert claim_count == encounters  # one claim per encounter, self-pay included
+
+
+def test_invalid_npis_are_flagged(generated: dict[str, Any]) -> None:
+    flagged = {
+        row[0]
+        for row in _query(
+            generated, "select provider_id from marts.dim_providers where not is_npi_luhn_valid"
+        )
+    }
+    assert flagged == _keys(generated, "invalid_npi")
+
+
+def test_duplicate_charge_lines_are_kept(generated: dict[str, Any]) -> None:
+    duplicates = _keys(generated, "duplicate_charge_line")
+    on_claims = {row[0] for row in _query(generated, "select charge_id from marts.fct_claim_lines")}
+    # A small extract may hold no defect of a given kind; the hand-made fixture of
+    # test_dbt_billing_marts always has one of each that matters here.
+    assert duplicates <= on_claims
+
+
+def test_malformed_icd10_codes_stay_malformed(generated: dict[str, Any]) -> None:
+    malformed = _keys(generated, "malformed_icd10")
+    rows = _query(
+        generated,
+        """
+        select d.encounter_id || ':' || d.diagnosis_sequence
+        from marts.fct_claim_diagnoses as d
+        left join code_sets.icd10cm_codes as c on d.icd10_code = c.icd10_code
+        where c.icd10_code is null
+        """,
+    )
+    assert {row[0] for row in rows} == malformed
+
+
+def test_bad_diagnosis_pointers_resolve_to_no_code(generated: dict[str, Any]) -> None:
+    unresolved = {
+        row[0]
+        for row in _query(
+            generated,
+            "select charge_id from marts.fct_claim_lines where diagnosis_code_1 is null",
+        )
+    }
+    assert unresolved == _keys(generated, "bad_diagnosis_pointer")
