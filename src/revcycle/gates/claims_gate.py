@@ -160,7 +160,9 @@ def _with_cross_checks(
     return checked_claims, checked_lines
 
 
-def _validate(dataset: str, frame: pd.DataFrame, definition: dict[str, Any]) -> list[ExpectationFailure]:
+def _validate(
+    dataset: str, frame: pd.DataFrame, definition: dict[str, Any]
+) -> list[ExpectationFailure]:
     """Run one suite over one DataFrame with an ephemeral GX context."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
