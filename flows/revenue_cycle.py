@@ -1,15 +1,18 @@
-"""The revenue-cycle flow: (generate, demo only) -> ingest extracts -> build the marts.
+"""The revenue-cycle flow: (generate, demo only) -> ingest extracts -> build the marts (with
+the claim scrubber) -> claims gate -> 837 files.
 
 Runs on Prefect without a server by default (Prefect starts a temporary local API). dbt runs
 through prefect-dbt's PrefectDbtRunner, so every model, seed and test is its own task and a
-failed one fails the flow run.
+failed one fails the flow run. The gate and the writer are a subflow of their own,
+``bill-ready-claims``: a failed gate fails the run and no file is written for the batch.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,9 +21,14 @@ from revcycle.runtime import configure_runtime
 
 configure_runtime()
 
+import duckdb  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.context import get_run_context  # noqa: E402
 from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings  # noqa: E402
 
+from revcycle.claims.emit import EmittedFile, emit_claim_files  # noqa: E402
+from revcycle.config import submitter_from_env  # noqa: E402
 from revcycle.extracts.generate import GenerationSummary, generate_extract  # noqa: E402
 from revcycle.extracts.load import (  # noqa: E402
     FileOutcome,
@@ -29,8 +37,32 @@ from revcycle.extracts.load import (  # noqa: E402
     extract_files,
     load_file,
 )
-from revcycle.marts import MartCounts, dbt_env, read_mart_counts, release_dbt_duckdb  # noqa: E402
+from revcycle.gates.claims_gate import GateFailedError, GateResult, run_claims_gate  # noqa: E402
+from revcycle.marts import (  # noqa: E402
+    BillingBucket,
+    MartCounts,
+    dbt_env,
+    dbt_vars,
+    read_billing_status,
+    read_mart_counts,
+    release_dbt_duckdb,
+)
 from revcycle.paths import WorkArea, dbt_project_dir  # noqa: E402
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    gate: str
+    files: tuple[EmittedFile, ...]
+    status: dict[str, BillingBucket]
+
+    @property
+    def claims_emitted(self) -> int:
+        return sum(f.claim_count for f in self.files)
+
+    @property
+    def amount_emitted(self) -> Decimal:
+        return sum((f.total_charge_amount for f in self.files), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -42,6 +74,7 @@ class CycleSummary:
     marts: MartCounts
     warehouse: Path
     quarantined: tuple[str, ...]
+    billing: BillingSummary | None
 
 
 @task(name="generate-synthetic-extract")
@@ -79,7 +112,7 @@ def ingest_file_task(area_root: Path, path: Path) -> FileOutcome:
     return outcome
 
 
-def build_marts(area: WorkArea) -> None:
+def build_marts(area: WorkArea, as_of: date) -> None:
     """dbt build, called from the flow itself so each dbt node becomes a task of the flow run."""
     with dbt_env(area):
         runner = PrefectDbtRunner(
@@ -91,9 +124,58 @@ def build_marts(area: WorkArea) -> None:
             raise_on_failure=True,
         )
         try:
-            runner.invoke(["build"])
+            runner.invoke(["build", *dbt_vars(as_of)])
         finally:
             release_dbt_duckdb()
+
+
+@task(name="claims-gate", cache_policy=NO_CACHE)
+def claims_gate_task(area_root: Path) -> GateResult:
+    """Validate exactly the rows about to be written; a failed gate fails the task."""
+    area = WorkArea(area_root)
+    flow_run = get_run_context()
+    flow_run_id = str(getattr(getattr(flow_run, "task_run", None), "flow_run_id", "") or "")
+    with duckdb.connect(str(area.warehouse)) as con:
+        result = run_claims_gate(con, flow_run_id=flow_run_id or None)
+    if not result.success:
+        raise GateFailedError(result)
+    get_run_logger().info("%s", result.summary())
+    return result
+
+
+@task(name="write-837-files", cache_policy=NO_CACHE)
+def write_837_task(area_root: Path, gate: GateResult) -> tuple[EmittedFile, ...]:
+    """Write the gated batch as one 837P/837I file per payer, recording every submission."""
+    area = WorkArea(area_root)
+    with duckdb.connect(str(area.warehouse)) as con:
+        result = emit_claim_files(
+            con,
+            gate.claims,
+            gate.lines,
+            area.outbox / "837",
+            submitter_from_env(),
+            datetime.now(UTC),
+        )
+    logger = get_run_logger()
+    for emitted in result.files:
+        logger.info(
+            "wrote %s: %d claims, %s",
+            emitted.path.name,
+            emitted.claim_count,
+            emitted.total_charge_amount,
+        )
+    return result.files
+
+
+@flow(name="bill-ready-claims")
+def bill_ready_claims(data_dir: str | None = None) -> BillingSummary:
+    """Gate the claims that are ready to bill, then write them to 837 files."""
+    area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
+    gate = claims_gate_task(area.root)
+    files = write_837_task(area.root, gate)
+    return BillingSummary(
+        gate=gate.summary(), files=files, status=read_billing_status(area.warehouse)
+    )
 
 
 @flow(name="revenue-cycle", log_prints=False)
@@ -102,13 +184,16 @@ def revenue_cycle(
     generate_encounters: int | None = None,
     seed: int = 42,
     as_of: date | None = None,
+    bill: bool = True,
 ) -> CycleSummary:
-    """Ingest the extract folder and build the marts; with ``generate_encounters``, first
-    write a synthetic extract (the demo)."""
+    """Ingest the extract folder, build the marts and bill the ready claims; with
+    ``generate_encounters``, first write a synthetic extract (the demo). ``as_of`` is the
+    run's date (the extract date and the scrubber's today); default today."""
     area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
+    run_date = as_of or date.today()
     logger = get_run_logger()
     if generate_encounters:
-        generate_task(area.root, generate_encounters, seed, as_of or date.today())
+        generate_task(area.root, generate_encounters, seed, run_date)
 
     outcomes = [ingest_file_task(area.root, path) for path in extract_files(area.extracts)]
     quarantined = tuple(
@@ -121,7 +206,7 @@ def revenue_cycle(
         len(quarantined),
     )
 
-    build_marts(area)
+    build_marts(area, run_date)
     marts = read_mart_counts(area.warehouse)
     logger.info(
         "marts: %d claims, %d claim lines, %s billed",
@@ -137,6 +222,7 @@ def revenue_cycle(
         marts=marts,
         warehouse=area.warehouse,
         quarantined=quarantined,
+        billing=bill_ready_claims(data_dir=str(area.root)) if bill else None,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import AS_OF
 
-COMMANDS = ["generate", "ingest", "build", "run", "demo", "summary", "query"]
+COMMANDS = ["generate", "ingest", "build", "run", "bill", "demo", "summary", "query", "x12"]
 
 
 def _revcycle(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -159,16 +159,25 @@ def ingest(
         raise typer.Exit(code=2)
 
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The run's date YYYY-MM-DD: the scrubber judges future dates of service and "
+        "timely filing against it. Default: today."
+    ),
+]
+
+
 @app.command()
-def build(data_dir: DataDirOption = None) -> None:
-    """Build the dbt project (staging, intermediate, marts, tests) against the warehouse."""
+def build(as_of: AsOfOption = None, data_dir: DataDirOption = None) -> None:
+    """Build the dbt project (staging, claim scrubber, marts, tests) against the warehouse."""
     from revcycle.marts import DbtBuildError, dbt_build_plain
 
     area = _area(data_dir)
     if not area.warehouse.exists():
         raise _fail(f"no warehouse at {area.warehouse}: run `revcycle ingest` first")
     try:
-        dbt_build_plain(area)
+        dbt_build_plain(area, _parse_date(as_of))
     except DbtBuildError as exc:
         raise _fail(str(exc)) from None
     _print_marts(area)
@@ -182,16 +191,36 @@ def _load_flow_module() -> ModuleType:
 
 
 @app.command()
-def run(data_dir: DataDirOption = None) -> None:
-    """One pipeline run as a Prefect flow: ingest the extract folder, build the marts."""
+def run(as_of: AsOfOption = None, data_dir: DataDirOption = None) -> None:
+    """One pipeline run as a Prefect flow: ingest the extract folder, build and scrub,
+    gate, write 837 files for the claims ready to bill."""
     module = _load_flow_module()
-    state = module.revenue_cycle(data_dir=str(_area(data_dir).root), return_state=True)
+    state = module.revenue_cycle(
+        data_dir=str(_area(data_dir).root), as_of=_parse_date(as_of), return_state=True
+    )
     _finish_flow(module, state, _area(data_dir))
 
 
 @app.command()
+def bill(data_dir: DataDirOption = None) -> None:
+    """Gate the claims ready to bill and write them to 837 files (no ingest, no rebuild)."""
+    module = _load_flow_module()
+    area = _area(data_dir)
+    state = module.bill_ready_claims(data_dir=str(area.root), return_state=True)
+    module.wait_for_run_history(state.state_details.flow_run_id)
+    if not state.is_completed():
+        raise _fail(f"the billing run ended {state.name}: {state.message}")
+    _print_billing(state.result())
+
+
+DEMO_ENCOUNTERS = 3000
+
+
+@app.command()
 def demo(
-    encounters: Annotated[int, typer.Option(min=1, help="Encounters to generate.")] = 3000,
+    encounters: Annotated[
+        int, typer.Option(min=1, help="Encounters to generate.")
+    ] = DEMO_ENCOUNTERS,
     seed: Annotated[int, typer.Option(help="Random seed for the synthetic extract.")] = 42,
     as_of: Annotated[
         str | None, typer.Option(help="Extract date YYYY-MM-DD. Default: today.")
@@ -219,6 +248,38 @@ def _finish_flow(module: ModuleType, state: Any, area: WorkArea) -> None:
     if not state.is_completed():
         raise _fail(f"the flow run ended {state.name}: {state.message}")
     _print_summary(state.result(), area)
+
+
+x12_app = typer.Typer(help="X12 files: validate what we send and receive.", no_args_is_help=True)
+app.add_typer(x12_app, name="x12")
+
+
+@x12_app.command("validate")
+def x12_validate(
+    files: Annotated[list[Path], typer.Argument(help="X12 files to validate with pyx12.")],
+    normalise: Annotated[
+        bool,
+        typer.Option(
+            help="Re-lay received files one segment per line with a fixed-width ISA first, so "
+            "only their content is judged (keep the strict default for files we send)."
+        ),
+    ] = False,
+) -> None:
+    """Validate X12 5010 files (837P, 837I, 835, 999) against their implementation guides
+    with pyx12. Exit code 0 only when every file is valid."""
+    from revcycle.x12.validate import format_report, validate_files
+
+    reports = validate_files(files, normalise=normalise)
+    with _progress() as progress:
+        progress.add_task("validated", total=len(reports), completed=len(reports))
+    invalid = [r for r in reports if not r.is_valid]
+    for report in reports:
+        stream = err_console if not report.is_valid else console
+        for line in format_report(report):
+            stream.print(line, markup=False, highlight=False)
+    console.print(f"{len(reports) - len(invalid)} of {len(reports)} file(s) valid")
+    if invalid:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -303,10 +364,36 @@ def _print_summary(summary: Any, area: WorkArea) -> None:
     console.print(f"  dollars billed: {_money(m.billed_amount)}")
     console.print(f"  warehouse: {summary.warehouse}")
     console.print(
-        "  next: `revcycle summary` for mart counts, or query the marts read-only, e.g.\n"
-        '        revcycle query "select payer_id, count(*), sum(total_charge_amount) '
-        'from marts.fct_claims group by all"'
+        f"  next: `revcycle x12 validate {area.outbox / '837'}/*.x12` to check the claim files,\n"
+        "        `revcycle summary` for mart counts, or query the marts read-only, e.g.\n"
+        '        revcycle query "select edit_id, count(*) from marts.fct_claim_edits '
+        'group by all order by 2 desc"'
     )
+
+
+def _print_billing(billing: Any) -> None:
+    status = billing.status
+    parts = [
+        ("sent in 837 files", status["submitted"]),
+        ("held by the scrubber", status["held"]),
+        ("self-pay (patient statements)", status["self_pay"]),
+    ]
+    if status["ready"].claims:
+        parts.append(("ready, not yet sent", status["ready"]))
+    total_claims = sum(b.claims for _, b in parts)
+    total_amount = sum((b.amount for _, b in parts), Decimal("0.00"))
+    console.print(f"  where they stand: {total_claims:,} claims, {_money(total_amount)} =")
+    for label, bucket in parts:
+        console.print(f"    {bucket.claims:>9,}  {_money(bucket.amount):>16}  {label}")
+    console.print(f"  claims gate: {billing.gate}")
+    if billing.files:
+        folder = billing.files[0].path.parent
+        console.print(
+            f"  837 files written this run: {len(billing.files)} in {folder} "
+            f"({billing.claims_emitted:,} claims, {_money(billing.amount_emitted)})"
+        )
+    else:
+        console.print("  837 files written this run: none (nothing new ready to bill)")
 
 
 def _progress() -> Progress:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,7 +69,13 @@ class DbtBuildError(RuntimeError):
     """dbt reported failed models or tests."""
 
 
-def dbt_build_plain(area: WorkArea, extra_args: list[str] | None = None) -> None:
+def dbt_vars(as_of: date) -> list[str]:
+    """The run's as-of date for the scrubber (future dates of service, timely filing): passed
+    explicitly so that no model reads the clock."""
+    return ["--vars", json.dumps({"scrub_as_of_date": as_of.isoformat()})]
+
+
+def dbt_build_plain(area: WorkArea, as_of: date, extra_args: list[str] | None = None) -> None:
     """Run ``dbt build`` in-process without Prefect (the CLI's ``revcycle build``)."""
     from dbt.cli.main import dbtRunner
 
@@ -120,3 +128,49 @@ def read_mart_counts(warehouse: Path) -> MartCounts:
             billed_amount=Decimal(billed[0]) if billed else Decimal("0.00"),
             self_pay_claims=int(self_pay[0]) if self_pay else 0,
         )
+
+
+@dataclass(frozen=True)
+class BillingBucket:
+    claims: int
+    amount: Decimal
+
+
+BILLING_STATUSES = ("submitted", "held", "self_pay", "ready")
+
+
+def read_billing_status(warehouse: Path) -> dict[str, BillingBucket]:
+    """Where every built claim stands: submitted (in an 837 already), held by the scrubber,
+    self-pay (to patient statements), or ready and not yet sent. The four add up to every claim
+    in ``marts.fct_claims``, by count and by dollars."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """
+            with submitted as (
+                select distinct claim_id from ops.submissions
+            ),
+
+            status as (
+                select
+                    claims.claim_id,
+                    claims.total_charge_amount,
+                    case
+                        when submitted.claim_id is not null then 'submitted'
+                        else scrub.scrub_status
+                    end as billing_status
+                from marts.fct_claims as claims
+                left join marts.fct_claim_scrub_status as scrub
+                    on claims.claim_id = scrub.claim_id
+                left join submitted
+                    on claims.claim_id = submitted.claim_id
+            )
+
+            select billing_status, count(*), sum(total_charge_amount)::decimal(18,2)
+            from status
+            group by billing_status
+            """
+        ).fetchall()
+    buckets = {name: BillingBucket(0, Decimal("0.00")) for name in BILLING_STATUSES}
+    for status, count, amount in rows:
+        buckets[str(status)] = BillingBucket(int(count), Decimal(amount or 0))
+    return buckets

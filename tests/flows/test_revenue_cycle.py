@@ -1,5 +1,5 @@
-"""One real end-to-end flow run (Prefect, ingest, dbt build) on a few hundred encounters,
-then a second run on the same inputs that must change nothing."""
+"""The whole flow as the demo runs it (Prefect, ingest, dbt build with the scrubber, claims gate,
+837 files), then a second run on the same inputs that must change nothing and send nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from uuid import UUID
 import duckdb
 import pytest
 
+from revcycle.cli import DEMO_ENCOUNTERS
+from revcycle.x12.read_837 import read_837_claims
+from revcycle.x12.validate import format_report, validate_files
 from tests.conftest import AS_OF
 
 MART_TABLES = (
@@ -22,6 +25,8 @@ MART_TABLES = (
     "fct_claims",
     "fct_claim_lines",
     "fct_claim_diagnoses",
+    "fct_claim_edits",
+    "fct_claim_scrub_status",
 )
 
 
@@ -60,31 +65,11 @@ def _task_run_states(flow_run_id: UUID) -> dict[str, str]:
                 return states
 
 
-@pytest.mark.usefixtures("prefect_harness")
-def test_flow_builds_the_marts_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
-    from flows.revenue_cycle import revenue_cycle
-
-    data_dir = tmp_path / "data"
-
-    state = revenue_cycle(
-        data_dir=str(data_dir), generate_encounters=300, seed=5, as_of=AS_OF, return_state=True
-    )
-
-    assert state.is_completed(), state.message
-    first = state.result()
-    assert first.files_loaded == 7
-    assert first.files_quarantined == 0
-    # Every billed dollar of the extract is in the claims mart, no more, no less.
-    assert first.marts.billed_amount == _billed_in_extract(data_dir / "extracts")
-    assert first.marts.claims > 0
-    with duckdb.connect(str(first.warehouse), read_only=True) as con:
-        encounters = con.execute("select count(*) from raw.encounters").fetchone()
-    assert encounters is not None and first.marts.claims == encounters[0] == 300
-    # dbt ran inside the flow: each model is a visible, completed task run.
-    models = ("fct_claims", "fct_claim_lines", "stg_emr__charges")
+def _assert_dbt_nodes_were_tasks(flow_run_id: UUID) -> None:
+    models = ("fct_claims", "fct_claim_lines", "stg_emr__charges", "fct_claim_scrub_status")
     deadline = time.monotonic() + 60
     while True:  # task-run states reach the API through events, a little after the run
-        tasks = _task_run_states(state.state_details.flow_run_id)
+        tasks = _task_run_states(flow_run_id)
         matching = {m: [n for n in tasks if m in n] for m in models}
         done = all(
             names and all(tasks[n] == "Completed" for n in names) for names in matching.values()
@@ -95,11 +80,94 @@ def test_flow_builds_the_marts_and_a_rerun_changes_nothing(tmp_path: Path) -> No
     for model, names in matching.items():
         assert names, f"no task run for {model}: {sorted(tasks)}"
         assert all(tasks[n] == "Completed" for n in names), {n: tasks[n] for n in names}
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) -> None:
+    from flows.revenue_cycle import revenue_cycle
+
+    data_dir = tmp_path / "data"
+
+    state = revenue_cycle(
+        data_dir=str(data_dir),
+        generate_encounters=DEMO_ENCOUNTERS,
+        seed=42,
+        as_of=AS_OF,
+        return_state=True,
+    )
+
+    assert state.is_completed(), state.message
+    first = state.result()
+    assert (first.files_loaded, first.files_quarantined) == (7, 0)
+    # Every billed dollar of the extract is in the claims mart, no more, no less.
+    assert first.marts.billed_amount == _billed_in_extract(data_dir / "extracts")
+    with duckdb.connect(str(first.warehouse), read_only=True) as con:
+        encounters = con.execute("select count(*) from raw.encounters").fetchone()
+    assert encounters is not None and first.marts.claims == encounters[0] == DEMO_ENCOUNTERS
+    _assert_dbt_nodes_were_tasks(state.state_details.flow_run_id)
+
+    # Claims built = claims emitted + claims held (+ self-pay), by count and by dollars.
+    billing = first.billing
+    assert billing is not None
+    status = billing.status
+    assert status["ready"].claims == 0, "a ready claim was left unsent"
+    assert status["held"].claims > 0 and status["self_pay"].claims > 0
+    assert billing.claims_emitted == status["submitted"].claims > 0
+    assert billing.amount_emitted == status["submitted"].amount
+    assert (
+        billing.claims_emitted + status["held"].claims + status["self_pay"].claims
+        == first.marts.claims
+    )
+    assert (
+        billing.amount_emitted + status["held"].amount + status["self_pay"].amount
+        == first.marts.billed_amount
+    )
+
+    # Every file validates with pyx12 and reads back to exactly the claims that were sent.
+    files = sorted((data_dir / "outbox" / "837").iterdir())
+    assert [p.suffix for p in files] == [".x12"] * len(files)  # no temp file left behind
+    assert {p.name for p in files} == {f.path.name for f in billing.files}
+    assert any("_837P_" in p.name for p in files) and any("_837I_" in p.name for p in files)
+    reports = validate_files(files)
+    problems = [line for r in reports if not r.is_valid for line in format_report(r)]
+    assert not problems, "\n".join(problems[:20])
+    read_back = {c.claim_id: c for p in files for c in read_837_claims(p.read_bytes(), p.name)}
+    with duckdb.connect(str(first.warehouse), read_only=True) as con:
+        sent = dict(
+            con.execute(
+                """
+                select claims.claim_id, claims.total_charge_amount
+                from marts.fct_claims as claims
+                inner join marts.fct_claim_scrub_status as scrub using (claim_id)
+                where scrub.scrub_status = 'ready'
+                """
+            ).fetchall()
+        )
+        sent_lines = dict(
+            con.execute(
+                """
+                select lines.claim_line_id, lines.charge_amount
+                from marts.fct_claim_lines as lines
+                inner join marts.fct_claim_scrub_status as scrub using (claim_id)
+                where scrub.scrub_status = 'ready'
+                """
+            ).fetchall()
+        )
+    assert {cid: c.total_charge for cid, c in read_back.items()} == sent
+    assert {
+        line.line_control_number: line.charge for c in read_back.values() for line in c.lines
+    } == sent_lines
     before = _fingerprints(first.warehouse)
     assert all(count > 0 for count, _ in before.values())
 
-    second = revenue_cycle(data_dir=str(data_dir), generate_encounters=300, seed=5, as_of=AS_OF)
+    second = revenue_cycle(
+        data_dir=str(data_dir), generate_encounters=DEMO_ENCOUNTERS, seed=42, as_of=AS_OF
+    )
 
     assert (second.files_loaded, second.files_skipped, second.files_quarantined) == (0, 7, 0)
     assert second.marts == first.marts
     assert _fingerprints(second.warehouse) == before
+    assert second.billing is not None
+    assert second.billing.files == ()  # nothing is sent twice
+    assert second.billing.status == status
+    assert sorted((data_dir / "outbox" / "837").iterdir()) == files

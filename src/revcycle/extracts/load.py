@@ -96,13 +96,20 @@ def table_for_file(path: Path) -> Table | None:
 
 
 def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables and the load manifest if they are missing."""
+    """Create the raw tables and the ops tables (load manifest, submissions, control numbers,
+    gate results) if they are missing."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(f"create schema if not exists {OPS_SCHEMA}")
     for table in TABLES:
         columns = [f'"{c.name}" {c.type.value}' for c in table.columns]
         columns += [f"{name} {type_}" for name, type_ in _LINEAGE_COLUMNS]
         con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(columns)})")
+    # Every ops table dbt reads as a source must exist before the first build.
+    from revcycle.claims.emit import ensure_emission_tables
+    from revcycle.gates.claims_gate import ensure_gate_tables
+
+    ensure_emission_tables(con)
+    ensure_gate_tables(con)
     con.execute(
         f"""
         create table if not exists {OPS_SCHEMA}.load_manifest (

@@ -3,8 +3,8 @@
 The gate reads the two ready-to-bill views once, validates them with the committed suites in
 ``expectations/``, records the outcome in ``ops.gate_runs`` and ``ops.gate_failures``, and hands
 the very same DataFrames to the writer, so nothing reaches a claim file that the gate has not
-seen. GX has no working DuckDB datasource (1.x), so the views are read into pandas; money stays
-``Decimal`` (DuckDB DECIMAL arrives as Python Decimal objects), never float.
+seen. GX has no working DuckDB datasource (1.x), so the views are read into pandas (through
+Arrow, so money stays ``Decimal`` and integers stay integers), never float.
 
 Two columns per dataset are derived by the gate from the other dataset of the same batch,
 because a claim's total is a fact about its lines: ``line_row_count`` and ``line_charge_total``
@@ -25,12 +25,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from revcycle.claims.emit import fetch_ready_to_bill
 from revcycle.paths import project_root
 
 log = logging.getLogger(__name__)
 
-CLAIMS_VIEW = "marts.claims_ready_to_bill"
-LINES_VIEW = "marts.claim_lines_ready_to_bill"
 CLAIMS_SUITE = "claims_ready_to_bill"
 LINES_SUITE = "claim_lines_ready_to_bill"
 
@@ -133,13 +132,6 @@ def ensure_gate_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def read_ready_to_bill(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The two datasets the writer consumes, in a stable order."""
-    claims = con.execute(f"select * from {CLAIMS_VIEW} order by claim_id").df()
-    lines = con.execute(f"select * from {LINES_VIEW} order by claim_id, line_number").df()
-    return claims, lines
-
-
 def _with_cross_checks(
     claims: pd.DataFrame, lines: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -232,7 +224,7 @@ def run_claims_gate(
     """Validate the ready-to-bill datasets and record the outcome; never raises on failure
     (the caller decides: the flow raises GateFailedError)."""
     ensure_gate_tables(con)
-    claims, lines = read_ready_to_bill(con)
+    claims, lines = fetch_ready_to_bill(con)
     evaluated, failures = validate_batch(claims, lines, suites_dir)
     result = GateResult(
         gate_run_id=str(uuid.uuid4()),

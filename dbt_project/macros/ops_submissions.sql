@@ -1,0 +1,22 @@
+{#- ops.submissions is owned by the Python side (the 837 writer records every claim it sends
+    there; revcycle.extracts.load.ensure_warehouse is meant to create it). Until every
+    warehouse is prepared that way, stg_ops__submissions runs this as a pre-hook so a dbt build
+    on a warehouse without the table still works: it only creates what is missing, with the
+    same columns, and never alters or empties an existing table. Once ensure_warehouse creates
+    the table, this is a no-op. -#}
+
+{% macro ensure_ops_submissions() -%}
+    create schema if not exists ops;
+    create table if not exists ops.submissions (
+        submission_id varchar,
+        file_name varchar,
+        interchange_control_number varchar,
+        group_control_number varchar,
+        transaction_control_number varchar,
+        claim_id varchar,
+        claim_line_id varchar,
+        claim_frequency_code varchar,
+        payer_id varchar,
+        submitted_at timestamp
+    )
+{%- endmacro %}

@@ -1,0 +1,463 @@
+"""A claim ready to bill, as the 837 writers take it, and its construction from the two
+ready-to-bill DataFrames (``marts.claims_ready_to_bill`` / ``marts.claim_lines_ready_to_bill``,
+see ``docs/claims-ready-to-bill.md``).
+
+The classes are frozen so a claim cannot change between the gate, the writer and the
+submission record. They check what the guide and our reconciliation depend on when they are
+built (frequency code rules, 1-12 diagnoses without dots, diagnosis pointers that point at a
+diagnosis), so the writers can stay simple and fast. Guide *limits* that need a decision
+(more than 50 lines on one claim) are the writer's to refuse, not the model's: a claim with 60
+lines is a real thing that must be split upstream.
+
+Money is ``Decimal`` end to end. DuckDB's ``.df()`` turns DECIMAL into float64, so the frames
+must be read with ``revcycle.claims.emit.fetch_ready_to_bill`` (Arrow, Decimal kept);
+``claims_from_frames`` refuses float money columns rather than guess at cents.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+FREQUENCY_ORIGINAL = "1"
+FREQUENCY_REPLACEMENT = "7"
+FREQUENCY_VOID = "8"
+FREQUENCY_CODES = frozenset({FREQUENCY_ORIGINAL, FREQUENCY_REPLACEMENT, FREQUENCY_VOID})
+RELATIONSHIP_SELF = "18"
+MAX_DIAGNOSES = 12
+MAX_MODIFIERS = 4
+MAX_POINTERS = 4
+MAX_CLAIM_ID_LENGTH = 20  # CLM01
+
+
+class ClaimType(StrEnum):
+    """The two claim forms we bill, named as in ``claims_ready_to_bill.claim_type``."""
+
+    PROFESSIONAL = "professional"
+    INSTITUTIONAL = "institutional"
+
+    @property
+    def transaction(self) -> str:
+        """The short name used in file names: 837P or 837I."""
+        return "837P" if self is ClaimType.PROFESSIONAL else "837I"
+
+
+class ClaimDataError(ValueError):
+    """A claim that cannot be billed as given; carries the claim id."""
+
+    def __init__(self, claim_id: str, message: str) -> None:
+        super().__init__(f"claim {claim_id}: {message}")
+        self.claim_id = claim_id
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    line1: str
+    city: str
+    state: str
+    zip: str  # 5 or 9 digits (9 for the billing provider)
+    line2: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A subscriber or a patient (2010BA / 2010CA)."""
+
+    last_name: str
+    first_name: str | None
+    middle_initial: str | None
+    birth_date: date | None
+    sex: str | None  # M, F or U
+    address: Address | None
+    person_id: str | None = None  # our EMR id: never written, part of the identity
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    payer_id: str  # NM1*PR NM109, also the outbox file name prefix
+    name: str
+    address: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """The insured and the coverage facts that go on SBR (2000B) and 2010BA."""
+
+    member_id: str
+    person: Person
+    claim_filing_indicator: str  # SBR09: CI, MB, MC, BL, HM...
+    group_number: str | None = None
+    plan_name: str | None = None
+    payer_responsibility_code: str = "P"  # SBR01
+
+
+@dataclass(frozen=True, slots=True)
+class BillingProvider:
+    npi: str
+    name: str  # an organisation (NM102 = 2)
+    tin: str  # 9-digit EIN, REF*EI
+    address: Address
+    taxonomy: str | None = None  # PRV*BI when known
+
+
+@dataclass(frozen=True, slots=True)
+class RenderingProvider:
+    """The clinician: 2310B rendering on an 837P, 2310A attending on an 837I."""
+
+    npi: str
+    last_name: str
+    first_name: str | None = None
+    taxonomy: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacility:
+    name: str
+    address: Address
+    npi: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLine:
+    claim_line_id: str  # REF*6R: the key 835 service lines come back with
+    line_number: int
+    service_date: date
+    procedure_code: str | None  # CPT/HCPCS; may be absent on an institutional line
+    charge_amount: Decimal
+    units: int
+    modifiers: tuple[str, ...] = ()
+    revenue_code: str | None = None  # institutional lines (SV201), keeps its leading zero
+    pointers: tuple[int, ...] = ()  # 1-based diagnosis pointers (837P SV107)
+
+    def __post_init__(self) -> None:
+        # Codes are written into the file as they are (the writer's hot path does not clean
+        # them), so they must be plain letters and digits here.
+        lid = self.claim_line_id
+        if not lid or not lid.isascii() or not lid.replace("-", "").isalnum() or len(lid) > 50:
+            raise ValueError(f"line id {lid!r} must be 1-50 letters, digits or '-'")
+        for code in (self.procedure_code, self.revenue_code, *self.modifiers):
+            if code is not None and not (code.isascii() and code.isalnum()):
+                raise ValueError(f"line {lid}: code {code!r} must be letters and digits")
+        if len(self.modifiers) > MAX_MODIFIERS:
+            raise ValueError(f"line {self.claim_line_id}: more than {MAX_MODIFIERS} modifiers")
+        if len(self.pointers) > MAX_POINTERS:
+            raise ValueError(f"line {self.claim_line_id}: more than {MAX_POINTERS} pointers")
+        if not isinstance(self.charge_amount, Decimal):
+            raise TypeError(f"line {self.claim_line_id}: charge_amount must be a Decimal")
+        if self.charge_amount < 0:
+            raise ValueError(f"line {self.claim_line_id}: negative charge {self.charge_amount}")
+        if self.units < 1:
+            raise ValueError(f"line {self.claim_line_id}: units must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    claim_id: str  # CLM01, returned as 835 CLP01
+    claim_type: ClaimType
+    payer: Payer
+    subscriber: Subscriber
+    patient: Person
+    relationship_to_subscriber: str  # X12 code; 18 = the patient is the subscriber
+    billing_provider: BillingProvider
+    rendering_provider: RenderingProvider | None
+    facility: ServiceFacility | None
+    service_date: date
+    service_date_to: date
+    diagnoses: tuple[str, ...]  # ICD-10-CM without dots; the first is the principal
+    lines: tuple[ClaimLine, ...]
+    place_of_service: str | None = None  # 837P CLM05-1
+    type_of_bill: str | None = None  # 837I, 4 digits such as 0131
+    frequency_code: str = FREQUENCY_ORIGINAL
+    payer_claim_control_number: str | None = None  # REF*F8, required for 7 and 8
+
+    def __post_init__(self) -> None:
+        cid = self.claim_id
+
+        def fail(message: str) -> None:
+            raise ClaimDataError(cid, message)
+
+        if not cid or len(cid) > MAX_CLAIM_ID_LENGTH or not (cid.isascii() and cid.isalnum()):
+            fail(f"claim id must be 1-{MAX_CLAIM_ID_LENGTH} letters or digits")
+        if self.frequency_code not in FREQUENCY_CODES:
+            fail(f"frequency code {self.frequency_code!r} is not 1, 7 or 8")
+        if self.frequency_code == FREQUENCY_ORIGINAL:
+            if self.payer_claim_control_number:
+                fail("an original claim (frequency 1) has no payer claim control number")
+        elif not self.payer_claim_control_number:
+            fail(f"frequency {self.frequency_code} needs the payer claim control number")
+        if not 1 <= len(self.diagnoses) <= MAX_DIAGNOSES:
+            fail(f"needs 1-{MAX_DIAGNOSES} diagnoses, has {len(self.diagnoses)}")
+        for code in self.diagnoses:
+            if not code or not code.isalnum():
+                fail(f"diagnosis {code!r} must be letters and digits (ICD-10 without the dot)")
+        if not self.lines:
+            fail("has no lines")
+        if self.service_date > self.service_date_to:
+            fail("service_date is after service_date_to")
+        if self.claim_type is ClaimType.PROFESSIONAL:
+            pos = self.place_of_service
+            if not pos or len(pos) != 2 or not pos.isdigit():
+                fail(f"place of service {pos!r} must be 2 digits")
+            for line in self.lines:
+                if not line.procedure_code:
+                    fail(f"line {line.claim_line_id} has no procedure code")
+                if not line.pointers:
+                    fail(f"line {line.claim_line_id} has no diagnosis pointer")
+                if any(not 1 <= p <= len(self.diagnoses) for p in line.pointers):
+                    fail(f"line {line.claim_line_id} points at a diagnosis the claim lacks")
+        else:
+            tob = self.type_of_bill
+            if not tob or len(tob) != 4 or not tob.isdigit():
+                fail(f"type of bill {tob!r} must be 4 digits such as 0131")
+            for line in self.lines:
+                if not line.revenue_code:
+                    fail(f"line {line.claim_line_id} has no revenue code")
+
+    @property
+    def total_charge_amount(self) -> Decimal:
+        """CLM02: the sum of the line charges (never taken from anywhere else)."""
+        return sum((line.charge_amount for line in self.lines), Decimal("0"))
+
+    @property
+    def is_patient_subscriber(self) -> bool:
+        return self.relationship_to_subscriber == RELATIONSHIP_SELF
+
+
+# --------------------------------------------------------------------------------------------
+# From the ready-to-bill DataFrames
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: Any) -> str | None:
+    if _missing(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _required_text(row: dict[str, Any], column: str, claim_id: str) -> str:
+    text = _text(row[column])
+    if text is None:
+        raise ClaimDataError(claim_id, f"{column} is empty")
+    return text
+
+
+def _date(value: Any) -> date | None:
+    if _missing(value):
+        return None
+    if isinstance(value, datetime):  # pandas Timestamp is a datetime
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _int(value: Any) -> int | None:
+    if _missing(value):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"not a whole number: {value}")
+        return int(value)
+    return int(value)
+
+
+def _money(value: Any, column: str, claim_id: str) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        # A float here means the frame was read with DuckDB's .df(), which converts DECIMAL
+        # to float64. Guessing the cents back would hide that; refuse.
+        raise TypeError(
+            f"claim {claim_id}: {column} is a float; read the views with "
+            "revcycle.claims.emit.fetch_ready_to_bill so money stays Decimal"
+        )
+    if _missing(value):
+        raise ClaimDataError(claim_id, f"{column} is empty")
+    if isinstance(value, int | str):
+        return Decimal(value)
+    raise TypeError(f"claim {claim_id}: {column} has unexpected type {type(value).__name__}")
+
+
+def _address(row: dict[str, Any], prefix: str) -> Address | None:
+    line1 = _text(row.get(f"{prefix}_address_line1"))
+    if line1 is None:
+        return None
+    return Address(
+        line1=line1,
+        line2=_text(row.get(f"{prefix}_address_line2")),
+        city=_text(row.get(f"{prefix}_city")) or "",
+        state=_text(row.get(f"{prefix}_state")) or "",
+        zip=_text(row.get(f"{prefix}_zip")) or "",
+    )
+
+
+def _person(row: dict[str, Any], prefix: str, person_id: str | None) -> Person:
+    return Person(
+        last_name=_text(row[f"{prefix}_last_name"]) or "",
+        first_name=_text(row[f"{prefix}_first_name"]),
+        middle_initial=_text(row[f"{prefix}_middle_initial"]),
+        birth_date=_date(row[f"{prefix}_birth_date"]),
+        sex=_text(row[f"{prefix}_sex"]),
+        address=_address(row, prefix),
+        person_id=person_id,
+    )
+
+
+def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    # Column lists then zip: several times faster than iterrows, and .tolist() hands back
+    # Python objects (Decimal, date, None) rather than numpy scalars.
+    columns = [str(c) for c in frame.columns]
+    values = [frame[c].tolist() for c in frame.columns]
+    for row in zip(*values, strict=True):
+        yield dict(zip(columns, row, strict=True))
+
+
+def _line(row: dict[str, Any], claim_id: str) -> ClaimLine:
+    modifiers = tuple(
+        m for m in (_text(row.get(f"modifier_{i}")) for i in range(1, MAX_MODIFIERS + 1)) if m
+    )
+    pointers = tuple(
+        p
+        for p in (_int(row.get(f"diagnosis_pointer_{i}")) for i in range(1, MAX_POINTERS + 1))
+        if p is not None
+    )
+    service_date = _date(row["service_date"])
+    line_number = _int(row["line_number"])
+    units = _int(row["units"])
+    if service_date is None or line_number is None or units is None:
+        raise ClaimDataError(claim_id, f"line {row['claim_line_id']}: missing date/number/units")
+    return ClaimLine(
+        claim_line_id=_required_text(row, "claim_line_id", claim_id),
+        line_number=line_number,
+        service_date=service_date,
+        procedure_code=_text(row["procedure_code"]),
+        charge_amount=_money(row["charge_amount"], "charge_amount", claim_id),
+        units=units,
+        modifiers=modifiers,
+        revenue_code=_text(row.get("revenue_code")),
+        pointers=pointers,
+    )
+
+
+def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Iterator[Claim]:
+    """The claims of ``claims_ready_to_bill`` with their lines, in the order of ``claims_df``.
+
+    Checks the identities the contract promises and the writer relies on: the claim has
+    ``line_count`` lines, they add up to ``total_charge_amount``, and ``diagnosis_count``
+    diagnoses are present. A broken identity raises ``ClaimDataError``: the gate should have
+    caught it, and a claim file must not go out with a total nobody can explain.
+
+    Optional columns: ``claim_frequency_code`` (default 1) and
+    ``payer_claim_control_number`` (replacements and voids).
+    """
+    lines_by_claim: dict[str, list[ClaimLine]] = defaultdict(list)
+    for row in _records(lines_df):
+        claim_id = str(row["claim_id"])
+        lines_by_claim[claim_id].append(_line(row, claim_id))
+
+    for row in _records(claims_df):
+        claim_id = _required_text(row, "claim_id", "?")
+        lines = sorted(lines_by_claim.get(claim_id, ()), key=lambda line: line.line_number)
+        expected_lines = _int(row.get("line_count"))
+        if expected_lines is not None and expected_lines != len(lines):
+            raise ClaimDataError(claim_id, f"line_count {expected_lines} but {len(lines)} lines")
+        total = sum((line.charge_amount for line in lines), Decimal("0"))
+        stated_total = _money(row["total_charge_amount"], "total_charge_amount", claim_id)
+        if stated_total != total:
+            raise ClaimDataError(
+                claim_id, f"total_charge_amount {stated_total} but the lines add up to {total}"
+            )
+        diagnoses = tuple(
+            code.replace(".", "").upper()
+            for code in (_text(row.get(f"diagnosis_code_{i}")) for i in range(1, 13))
+            if code
+        )
+        expected_dx = _int(row.get("diagnosis_count"))
+        if expected_dx is not None and expected_dx != len(diagnoses):
+            raise ClaimDataError(
+                claim_id, f"diagnosis_count {expected_dx} but {len(diagnoses)} codes"
+            )
+        subscriber_person = _person(row, "subscriber", _text(row.get("subscriber_id")))
+        relationship = _required_text(row, "relationship_to_subscriber", claim_id)
+        patient = (
+            subscriber_person
+            if relationship == RELATIONSHIP_SELF
+            else _person(row, "patient", _text(row.get("patient_id")))
+        )
+        rendering_npi = _text(row.get("rendering_provider_npi"))
+        facility_name = _text(row.get("facility_name"))
+        facility_address = _address(row, "facility")
+        service_date = _date(row["service_date"])
+        service_date_to = _date(row["service_date_to"]) or service_date
+        if service_date is None or service_date_to is None:
+            raise ClaimDataError(claim_id, "service_date is empty")
+        billing_address = _address(row, "billing_provider")
+        if billing_address is None:
+            raise ClaimDataError(claim_id, "billing provider has no address")
+        yield Claim(
+            claim_id=claim_id,
+            claim_type=ClaimType(_required_text(row, "claim_type", claim_id)),
+            payer=Payer(
+                payer_id=_required_text(row, "payer_id", claim_id),
+                name=_required_text(row, "payer_name", claim_id),
+                address=_address(row, "payer"),
+            ),
+            subscriber=Subscriber(
+                member_id=_required_text(row, "member_id", claim_id),
+                person=subscriber_person,
+                claim_filing_indicator=_required_text(row, "claim_filing_indicator", claim_id),
+                group_number=_text(row.get("group_number")),
+                plan_name=_text(row.get("plan_name")),
+                payer_responsibility_code=_text(row.get("payer_responsibility_code")) or "P",
+            ),
+            patient=patient,
+            relationship_to_subscriber=relationship,
+            billing_provider=BillingProvider(
+                npi=_required_text(row, "billing_provider_npi", claim_id),
+                name=_required_text(row, "billing_provider_name", claim_id),
+                tin=_required_text(row, "billing_provider_tin", claim_id),
+                address=billing_address,
+                taxonomy=_text(row.get("billing_provider_taxonomy")),
+            ),
+            rendering_provider=(
+                RenderingProvider(
+                    npi=rendering_npi,
+                    last_name=_text(row.get("rendering_provider_last_name")) or "",
+                    first_name=_text(row.get("rendering_provider_first_name")),
+                    taxonomy=_text(row.get("rendering_provider_taxonomy")),
+                )
+                if rendering_npi
+                else None
+            ),
+            facility=(
+                ServiceFacility(
+                    name=facility_name,
+                    address=facility_address,
+                    npi=_text(row.get("facility_npi")),
+                )
+                if facility_name and facility_address
+                else None
+            ),
+            service_date=service_date,
+            service_date_to=service_date_to,
+            diagnoses=diagnoses,
+            lines=tuple(lines),
+            place_of_service=_text(row.get("place_of_service")),
+            type_of_bill=_text(row.get("type_of_bill")),
+            frequency_code=_text(row.get("claim_frequency_code")) or FREQUENCY_ORIGINAL,
+            payer_claim_control_number=_text(row.get("payer_claim_control_number")),
+        )
