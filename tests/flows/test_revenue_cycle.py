@@ -153,6 +153,17 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
                 """
             ).fetchall()
         )
+        submissions = con.execute(
+            """
+            select
+                count(*) filter (where is_claim_level),
+                count(*) filter (where not is_claim_level),
+                count(distinct file_name),
+                count(*) filter (where claim_status <> 'submitted')
+            from marts.fct_claim_submissions
+            """
+        ).fetchone()
+    assert submissions == (billing.claims_emitted, len(sent_lines), len(files), 0)
     assert {cid: c.total_charge for cid, c in read_back.items()} == sent
     assert {
         line.line_control_number: line.charge for c in read_back.values() for line in c.lines
