@@ -38,6 +38,7 @@ from revcycle.extracts.load import (  # noqa: E402
     load_file,
 )
 from revcycle.gates.claims_gate import GateFailedError, GateResult, run_claims_gate  # noqa: E402
+from revcycle.inbox import InboxOutcome, load_inbox  # noqa: E402
 from revcycle.marts import (  # noqa: E402
     BillingBucket,
     MartCounts,
@@ -48,6 +49,7 @@ from revcycle.marts import (  # noqa: E402
     release_dbt_duckdb,
 )
 from revcycle.paths import WorkArea, dbt_project_dir  # noqa: E402
+from revcycle.sim import SimResult, answer_outbox  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class CycleSummary:
     warehouse: Path
     quarantined: tuple[str, ...]
     billing: BillingSummary | None
+    inbox_files_loaded: int
 
 
 @task(name="generate-synthetic-extract")
@@ -112,7 +115,7 @@ def ingest_file_task(area_root: Path, path: Path) -> FileOutcome:
     return outcome
 
 
-def build_marts(area: WorkArea, as_of: date) -> None:
+def build_marts(area: WorkArea, as_of: date, select: list[str] | None = None) -> None:
     """dbt build, called from the flow itself so each dbt node becomes a task of the flow run."""
     with dbt_env(area):
         runner = PrefectDbtRunner(
@@ -124,7 +127,7 @@ def build_marts(area: WorkArea, as_of: date) -> None:
             raise_on_failure=True,
         )
         try:
-            runner.invoke(["build", *dbt_vars(as_of)])
+            runner.invoke(["build", *dbt_vars(as_of), *(["--select", *select] if select else [])])
         finally:
             release_dbt_duckdb()
 
@@ -178,6 +181,56 @@ def bill_ready_claims(data_dir: str | None = None) -> BillingSummary:
     )
 
 
+@task(name="simulated-clearinghouse-and-payers")
+def simulate_partners_task(area_root: Path, seed: int, today: date) -> SimResult:
+    """The simulated outside world answers our 837s with 999, 277CA and 835 files."""
+    area = WorkArea(area_root)
+    with duckdb.connect(str(area.warehouse), read_only=True) as con:
+        fee_schedules = {
+            str(payer_id): Decimal(percent)
+            for payer_id, percent in con.execute(
+                "select payer_id, allowed_percent_of_charge from marts.dim_payers"
+            ).fetchall()
+        }
+    result = answer_outbox(area.outbox, area.inbox, fee_schedules, seed=seed, today=today)
+    get_run_logger().info(
+        "simulated partners answered %d claims: %d 999, %d 277CA, %d 835 files",
+        result.claims_received,
+        len(result.files_999),
+        len(result.files_277ca),
+        len(result.files_835) + len(result.files_835_duplicates),
+    )
+    return result
+
+
+@task(name="load-inbox")
+def load_inbox_task(area_root: Path) -> tuple[InboxOutcome, ...]:
+    """Load 999, 277CA and 835 files waiting in the inbox; archive or quarantine each."""
+    area = WorkArea(area_root)
+    outcomes = load_inbox(area.inbox, area.warehouse, area.archive, area.quarantine)
+    logger = get_run_logger()
+    for item in outcomes:
+        if item.outcome.status is LoadStatus.QUARANTINED:
+            logger.warning("quarantined %s", item.outcome.reason)
+    logger.info(
+        "inbox files: %d loaded, %d already loaded, %d quarantined",
+        sum(i.outcome.status is LoadStatus.LOADED for i in outcomes),
+        sum(i.outcome.status is LoadStatus.SKIPPED for i in outcomes),
+        sum(i.outcome.status is LoadStatus.QUARANTINED for i in outcomes),
+    )
+    return tuple(outcomes)
+
+
+@flow(name="reconcile-inbox")
+def reconcile_inbox(data_dir: str | None = None, as_of: date | None = None) -> int:
+    """Load the inbox and rebuild what depends on it (acknowledgements, remittances, ledger,
+    claim status, work queue). Returns the number of inbox files loaded."""
+    area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
+    outcomes = load_inbox_task(area.root)
+    build_marts(area, as_of or date.today(), select=["source:x12+", "source:ops+"])
+    return sum(i.outcome.status is LoadStatus.LOADED for i in outcomes)
+
+
 @flow(name="revenue-cycle", log_prints=False)
 def revenue_cycle(
     data_dir: str | None = None,
@@ -185,10 +238,13 @@ def revenue_cycle(
     seed: int = 42,
     as_of: date | None = None,
     bill: bool = True,
+    simulate_partners: bool = False,
 ) -> CycleSummary:
     """Ingest the extract folder, build the marts and bill the ready claims; with
     ``generate_encounters``, first write a synthetic extract (the demo). ``as_of`` is the
-    run's date (the extract date and the scrubber's today); default today."""
+    run's date (the extract date and the scrubber's today); default today. With
+    ``simulate_partners`` (the demo), the simulated clearinghouse and payers answer the 837s
+    and their answers are reconciled in the same run."""
     area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
     run_date = as_of or date.today()
     logger = get_run_logger()
@@ -206,7 +262,13 @@ def revenue_cycle(
         len(quarantined),
     )
 
+    inbox = load_inbox_task(area.root)
     build_marts(area, run_date)
+    billing = bill_ready_claims(data_dir=str(area.root)) if bill else None
+    answered_files_loaded = 0
+    if simulate_partners and bill:
+        simulate_partners_task(area.root, seed, run_date)
+        answered_files_loaded = reconcile_inbox(data_dir=str(area.root), as_of=run_date)
     marts = read_mart_counts(area.warehouse)
     logger.info(
         "marts: %d claims, %d claim lines, %s billed",
@@ -222,7 +284,9 @@ def revenue_cycle(
         marts=marts,
         warehouse=area.warehouse,
         quarantined=quarantined,
-        billing=bill_ready_claims(data_dir=str(area.root)) if bill else None,
+        billing=billing,
+        inbox_files_loaded=sum(i.outcome.status is LoadStatus.LOADED for i in inbox)
+        + answered_files_loaded,
     )
 
 

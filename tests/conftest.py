@@ -16,6 +16,7 @@ os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ["REVCYCLE_DATA_DIR"] = str(_SESSION_HOME / "data")
 
 # A fixed extract date keeps generated data (and so every figure) the same on any day.

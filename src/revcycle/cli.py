@@ -227,7 +227,9 @@ def demo(
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Generate a synthetic extract, then run the whole flow on it and print a summary."""
+    """Generate a synthetic extract, run the whole cycle on it (ingest, build, scrub, gate,
+    837 files; the simulated clearinghouse and payers answer with 999/277CA/835 files, which
+    are loaded and reconciled) and print a summary."""
     module = _load_flow_module()
     area = _area(data_dir)
     console.print(
@@ -238,6 +240,7 @@ def demo(
         generate_encounters=encounters,
         seed=seed,
         as_of=_parse_date(as_of),
+        simulate_partners=True,
         return_state=True,
     )
     _finish_flow(module, state, area)
@@ -279,6 +282,49 @@ def x12_validate(
             stream.print(line, markup=False, highlight=False)
     console.print(f"{len(reports) - len(invalid)} of {len(reports)} file(s) valid")
     if invalid:
+        raise typer.Exit(code=1)
+
+
+@x12_app.command("parse-835")
+def x12_parse_835(
+    files: Annotated[list[Path], typer.Argument(help="835 remittance files.")],
+    out: Annotated[Path, typer.Option(help="Folder for the tables.", file_okay=False)],
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
+    ] = "csv",
+) -> None:
+    """Read 835 files into documented tables (payments, claim payments, service lines,
+    adjustments, provider adjustments, balancing checks): see docs/remittance-tables.md.
+    One folder per input file under --out. Imbalances are reported, never corrected."""
+    from revcycle.remits.parse_835 import parse_835_file
+    from revcycle.remits.tables import write_tables
+    from revcycle.x12.reader import X12ReadError
+
+    fmt = file_format.lower()
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    failed = 0
+    with _progress() as progress:
+        bar = progress.add_task("parsing 835 files", total=len(files))
+        for path in files:
+            try:
+                tables = parse_835_file(path)
+            except (X12ReadError, OSError) as exc:
+                err_console.print(f"[red]error[/] {exc}", highlight=False)
+                failed += 1
+                progress.advance(bar)
+                continue
+            target = out / Path(path.name).name
+            write_tables(tables, target, format="parquet" if fmt == "parquet" else "csv")
+            unbalanced = tables.unbalanced
+            console.print(
+                f"{path.name}: {len(tables.payments)} payment(s), {len(tables.claims)} claim(s), "
+                f"{len(tables.service_lines)} line(s) -> {target}"
+                + (f" [yellow]{len(unbalanced)} imbalance(s)[/]" if unbalanced else ""),
+                highlight=False,
+            )
+            progress.advance(bar)
+    if failed:
         raise typer.Exit(code=1)
 
 
@@ -362,6 +408,7 @@ def _print_summary(summary: Any, area: WorkArea) -> None:
         f"  claims built: {m.claims:,} ({m.claim_lines:,} lines, {m.self_pay_claims:,} self-pay)"
     )
     console.print(f"  dollars billed: {_money(m.billed_amount)}")
+    _print_ar(area)
     console.print(f"  warehouse: {summary.warehouse}")
     console.print(
         f"  next: `revcycle x12 validate {area.outbox / '837'}/*.x12` to check the claim files,\n"
@@ -394,6 +441,28 @@ def _print_billing(billing: Any) -> None:
         )
     else:
         console.print("  837 files written this run: none (nothing new ready to bill)")
+
+
+def _print_ar(area: WorkArea) -> None:
+    import duckdb
+
+    from revcycle.marts import read_ar_totals
+
+    try:
+        ar = read_ar_totals(area.warehouse)
+    except duckdb.Error:  # an older warehouse without the AR marts: say nothing
+        return
+    console.print(
+        f"  accounts receivable: {_money(ar.charge)} charged = {_money(ar.paid)} paid "
+        f"+ {_money(ar.contractual_adjustment)} contractual + {_money(ar.other_adjustment)} "
+        f"other adjustments + {_money(ar.patient_responsibility)} patient responsibility "
+        f"+ {_money(ar.open_balance)} open"
+    )
+    statuses = ", ".join(f"{name} {count:,}" for name, count in ar.claims_by_status.items())
+    console.print(f"  claim status: {statuses}")
+    console.print(
+        f"  remittance work queue: {ar.work_queue_items:,} item(s) (marts.fct_remit_work_queue)"
+    )
 
 
 def _progress() -> Progress:

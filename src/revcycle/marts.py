@@ -174,3 +174,58 @@ def read_billing_status(warehouse: Path) -> dict[str, BillingBucket]:
     for status, count, amount in rows:
         buckets[str(status)] = BillingBucket(int(count), Decimal(amount or 0))
     return buckets
+
+
+@dataclass(frozen=True)
+class ArTotals:
+    """Where every billed dollar stands after reconciliation (marts.fct_claim_balances)."""
+
+    charge: Decimal
+    paid: Decimal
+    contractual_adjustment: Decimal
+    other_adjustment: Decimal
+    patient_responsibility: Decimal
+    open_balance: Decimal
+    claims_by_status: dict[str, int]
+    work_queue_items: int
+
+    @property
+    def accounted(self) -> Decimal:
+        return (
+            self.paid
+            + self.contractual_adjustment
+            + self.other_adjustment
+            + self.patient_responsibility
+            + self.open_balance
+        )
+
+
+def read_ar_totals(warehouse: Path) -> ArTotals:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sums = con.execute(
+            """
+            select
+                coalesce(sum(charge_amount), 0),
+                coalesce(sum(paid_amount), 0),
+                coalesce(sum(contractual_adjustment_amount), 0),
+                coalesce(sum(other_adjustment_amount), 0),
+                coalesce(sum(patient_responsibility_amount), 0),
+                coalesce(sum(open_balance_amount), 0)
+            from marts.fct_claim_balances
+            """
+        ).fetchall()[0]
+        statuses = con.execute(
+            "select claim_status, count(*) from marts.fct_claim_balances group by all order by 1"
+        ).fetchall()
+        queue = con.execute("select count(*) from marts.fct_remit_work_queue").fetchall()[0]
+    amounts = [Decimal(v) for v in sums]
+    return ArTotals(
+        charge=amounts[0],
+        paid=amounts[1],
+        contractual_adjustment=amounts[2],
+        other_adjustment=amounts[3],
+        patient_responsibility=amounts[4],
+        open_balance=amounts[5],
+        claims_by_status={str(s): int(n) for s, n in statuses},
+        work_queue_items=int(queue[0]),
+    )

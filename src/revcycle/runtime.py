@@ -20,8 +20,10 @@ def configure_runtime() -> None:
         "PREFECT_HOME": str(area.root / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        # Our library loggers show up in flow-run logs.
+        # Our library loggers show up in flow-run logs; outside a flow run (library calls,
+        # tests) they just log locally instead of complaining that there is no run.
         "PREFECT_LOGGING_EXTRA_LOGGERS": "revcycle",
+        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
         # dbt: no anonymous usage tracking (and no network attempts on closed machines).
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -27,6 +27,10 @@ MART_TABLES = (
     "fct_claim_diagnoses",
     "fct_claim_edits",
     "fct_claim_scrub_status",
+    "fct_ar_ledger",
+    "fct_claim_balances",
+    "fct_claim_status_history",
+    "fct_remit_work_queue",
 )
 
 
@@ -93,6 +97,7 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
         generate_encounters=DEMO_ENCOUNTERS,
         seed=42,
         as_of=AS_OF,
+        simulate_partners=True,
         return_state=True,
     )
 
@@ -168,11 +173,20 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
     assert {
         line.line_control_number: line.charge for c in read_back.values() for line in c.lines
     } == sent_lines
+    _assert_every_dollar_is_accounted_for(first.warehouse)
+    assert first.inbox_files_loaded > 0
+    assert not any(
+        p.is_file() and not p.name.startswith(".") for p in (data_dir / "inbox").rglob("*")
+    )
     before = _fingerprints(first.warehouse)
     assert all(count > 0 for count, _ in before.values())
 
     second = revenue_cycle(
-        data_dir=str(data_dir), generate_encounters=DEMO_ENCOUNTERS, seed=42, as_of=AS_OF
+        data_dir=str(data_dir),
+        generate_encounters=DEMO_ENCOUNTERS,
+        seed=42,
+        as_of=AS_OF,
+        simulate_partners=True,
     )
 
     assert (second.files_loaded, second.files_skipped, second.files_quarantined) == (0, 7, 0)
@@ -182,3 +196,63 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
     assert second.billing.files == ()  # nothing is sent twice
     assert second.billing.status == status
     assert sorted((data_dir / "outbox" / "837").iterdir()) == files
+    assert second.inbox_files_loaded == 0
+
+
+def _assert_every_dollar_is_accounted_for(warehouse: Path) -> None:
+    """charge = paid + adjustments + patient responsibility + open, per claim and in total;
+    BPR02 = posted claim payments - PLB, per 835 transaction; remittances were posted."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        off = con.execute(
+            """
+            select count(*) from marts.fct_claim_balances
+            where charge_amount <> paid_amount + contractual_adjustment_amount
+                + other_adjustment_amount + patient_responsibility_amount + open_balance_amount
+            """
+        ).fetchall()
+        totals = con.execute(
+            """
+            select sum(charge_amount), sum(paid_amount), count(*) filter (where paid_amount > 0)
+            from marts.fct_claim_balances
+            """
+        ).fetchall()
+        # Held claims are not billed yet: they carry no ledger entries until they are sent.
+        claims_billed = con.execute(
+            """
+            select
+                sum(claims.total_charge_amount),
+                sum(claims.total_charge_amount) filter (where scrub.scrub_status = 'held')
+            from marts.fct_claims as claims
+            inner join marts.fct_claim_scrub_status as scrub using (claim_id)
+            """
+        ).fetchall()
+        transactions = con.execute(
+            """
+            with posted as (
+                select payment_id, sum(paid_amount) as paid
+                from raw.x12_remit_claims group by payment_id
+            ),
+
+            plb as (
+                select payment_id, sum(amount) as plb
+                from raw.x12_remit_provider_adjustments group by payment_id
+            )
+
+            select
+                count(*),
+                count(*) filter (
+                    where payments.payment_amount
+                        <> coalesce(posted.paid, 0) - coalesce(plb.plb, 0)
+                )
+            from raw.x12_remit_payments as payments
+            left join posted using (payment_id)
+            left join plb using (payment_id)
+            """
+        ).fetchall()
+    assert off == [(0,)]
+    charge, paid, paid_claims = totals[0]
+    billed, held = claims_billed[0]
+    assert charge + held == billed
+    assert paid > 0 and paid_claims > 0
+    count, unbalanced = transactions[0]
+    assert count > 0 and unbalanced == 0

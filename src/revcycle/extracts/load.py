@@ -96,8 +96,8 @@ def table_for_file(path: Path) -> Table | None:
 
 
 def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables and the ops tables (load manifest, submissions, control numbers,
-    gate results) if they are missing."""
+    """Create the raw tables (extract tables and the X12 tables the inbox loads) and the ops
+    tables (load manifest, submissions, control numbers, gate results) if they are missing."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(f"create schema if not exists {OPS_SCHEMA}")
     for table in TABLES:
@@ -107,9 +107,16 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     # Every ops table dbt reads as a source must exist before the first build.
     from revcycle.claims.emit import ensure_emission_tables
     from revcycle.gates.claims_gate import ensure_gate_tables
+    from revcycle.remits.tables import TABLE_COLUMNS
 
     ensure_emission_tables(con)
     ensure_gate_tables(con)
+    for x12_table, x12_columns in TABLE_COLUMNS.items():
+        body = ", ".join(f'"{name}" {type_}' for name, type_ in x12_columns)
+        con.execute(
+            f"create table if not exists {RAW_SCHEMA}.x12_{x12_table} ({body}, "
+            "_source_file varchar, _file_sha256 varchar, _loaded_at timestamp)"
+        )
     con.execute(
         f"""
         create table if not exists {OPS_SCHEMA}.load_manifest (
@@ -304,7 +311,9 @@ def _insert_raw(
     return int(after[0]) - int(before[0]) if before and after else 0
 
 
-def _record(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, loaded_at: datetime) -> None:
+def record_outcome(
+    con: duckdb.DuckDBPyConnection, outcome: FileOutcome, loaded_at: datetime
+) -> None:
     load_id = f"{outcome.sha256[:16]}-{loaded_at:%Y%m%dT%H%M%S%f}"
     con.execute(
         f"insert into {OPS_SCHEMA}.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -336,7 +345,7 @@ def quarantine_file(path: Path, quarantine_dir: Path, reason: str, stamp: dateti
     return target
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     row = con.execute(
         f"select file_name from {OPS_SCHEMA}.load_manifest "
         "where sha256 = ? and status = 'loaded' limit 1",
@@ -352,7 +361,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, quarantine_dir: Path) 
     table = table_for_file(path)
     table_name = table.name if table else None
 
-    previous = _already_loaded(con, sha256)
+    previous = already_loaded(con, sha256)
     if previous is not None:
         # Not recorded again: the manifest already says what became of this content.
         return FileOutcome(
@@ -387,7 +396,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, quarantine_dir: Path) 
             outcome = FileOutcome(
                 path.name, table_name, sha256, LoadStatus.LOADED, rows_read, rows_loaded
             )
-            _record(con, outcome, loaded_at)
+            record_outcome(con, outcome, loaded_at)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -397,7 +406,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, quarantine_dir: Path) 
         outcome = FileOutcome(
             path.name, table_name, sha256, LoadStatus.QUARANTINED, rows_read, 0, str(exc), target
         )
-        _record(con, outcome, loaded_at)
+        record_outcome(con, outcome, loaded_at)
         log.warning("quarantined %s", exc)
         return outcome
     finally:
