@@ -224,7 +224,9 @@ def load_inbox_task(area_root: Path) -> tuple[InboxOutcome, ...]:
 @flow(name="reconcile-inbox")
 def reconcile_inbox(data_dir: str | None = None, as_of: date | None = None) -> int:
     """Load the inbox and rebuild what depends on it (acknowledgements, remittances, ledger,
-    claim status, work queue). Returns the number of inbox files loaded."""
+    claim balances and status, work queue: everything downstream of the X12 and ops sources;
+    the ops side matters because the ledger posts charges from the submissions).
+    Returns the number of inbox files loaded."""
     area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
     outcomes = load_inbox_task(area.root)
     build_marts(area, as_of or date.today(), select=["source:x12+", "source:ops+"])

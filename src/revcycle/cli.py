@@ -405,9 +405,10 @@ def _print_summary(summary: Any, area: WorkArea) -> None:
         console.print(f"    [yellow]quarantined[/] {reason}")
     m = summary.marts
     console.print(
-        f"  claims built: {m.claims:,} ({m.claim_lines:,} lines, {m.self_pay_claims:,} self-pay)"
+        f"  claims built: {m.claims:,} ({m.claim_lines:,} lines), {_money(m.billed_amount)}"
     )
-    console.print(f"  dollars billed: {_money(m.billed_amount)}")
+    if summary.billing is not None:
+        _print_billing(summary.billing)
     _print_ar(area)
     console.print(f"  warehouse: {summary.warehouse}")
     console.print(
