@@ -100,8 +100,6 @@ def generate_task(area_root: Path, encounters: int, seed: int, as_of: date) -> G
 
 @task(name="ingest-extract-file", task_run_name="ingest-{path.name}")
 def ingest_file_task(area_root: Path, path: Path) -> FileOutcome:
-    import duckdb
-
     area = WorkArea(area_root)
     area.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(area.warehouse)) as con:
