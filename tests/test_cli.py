@@ -11,7 +11,21 @@ import pytest
 
 from tests.conftest import AS_OF
 
-COMMANDS = ["generate", "ingest", "build", "run", "bill", "demo", "summary", "query", "x12"]
+COMMANDS = [
+    "generate",
+    "ingest",
+    "build",
+    "run",
+    "bill",
+    "demo",
+    "summary",
+    "query",
+    "x12",
+    "statements",
+    "export",
+    "docs",
+    "dashboard",
+]
 
 
 def _revcycle(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -371,6 +371,173 @@ def query(
     console.print(table)
 
 
+@app.command()
+def statements(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Statement date YYYY-MM-DD: printed on the statements, in the file names and "
+            "as the PDFs' creation date (the same inputs and date give identical files). "
+            "Default: today."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the PDFs (files 0600; created 0700). Default: <data-dir>/statements.",
+            file_okay=False,
+        ),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write one PDF statement per patient who owes a balance after insurance (patient
+    responsibility in marts.fct_claim_balances, self-pay claims included), with a
+    remittance stub per practice. Files are named by account number and date."""
+    import duckdb
+
+    from revcycle.statements import read_statements, write_statements
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(
+            f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first"
+        )
+    statement_date = _parse_date(as_of)
+    try:
+        batch = read_statements(area.warehouse, statement_date)
+    except duckdb.Error as exc:
+        raise _fail(
+            f"cannot read the AR marts ({str(exc).splitlines()[0]}): run `revcycle build`"
+        ) from None
+    out_dir = out or area.statements
+    with _progress() as progress:
+        bar = progress.add_task("writing statements", total=len(batch.statements))
+        files = write_statements(
+            batch.statements, out_dir, on_file=lambda _path: progress.advance(bar)
+        )
+    for held in batch.held:  # ids and reasons only: no names, addresses or dates of birth
+        err_console.print(
+            f"[yellow]not written[/] account {held.patient_id} "
+            f"({_money(held.amount_due)}): {held.reason}",
+            highlight=False,
+        )
+    console.print(
+        f"{len(files):,} patient statement(s), {_money(batch.total_due)} due -> {out_dir}"
+        + (
+            f"; {len(batch.held):,} held ({_money(batch.held_amount)}), see above"
+            if batch.held
+            else ""
+        ),
+        highlight=False,
+    )
+
+
+@app.command()
+def export(
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for the files, one per mart (files 0600; created 0700).", file_okay=False
+        ),
+    ],
+    file_format: Annotated[
+        str, typer.Option("--format", help="parquet or csv.", case_sensitive=False)
+    ] = "parquet",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export every table and view of the marts schema to --out, one file per mart (Parquet
+    keeps DECIMAL money and text codes), reading the warehouse read-only."""
+    import duckdb
+
+    from revcycle.export import ExportFormat, export_marts
+
+    fmt = file_format.lower()
+    if fmt not in ("parquet", "csv"):
+        raise typer.BadParameter("--format must be parquet or csv")
+    chosen: ExportFormat = "parquet" if fmt == "parquet" else "csv"
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(
+            f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first"
+        )
+    try:
+        with _progress() as progress:
+            bar = progress.add_task("exporting marts", total=None)
+            marts = export_marts(
+                area.warehouse, out, chosen, on_mart=lambda _mart: progress.advance(bar)
+            )
+            progress.update(bar, total=len(marts))
+    except duckdb.Error as exc:
+        raise _fail(str(exc).splitlines()[0]) from None
+    for mart in marts:
+        console.print(f"  marts.{mart.name}: {mart.rows:,} rows -> {mart.path.name}")
+    console.print(f"{len(marts)} mart(s) exported as {chosen} -> {out}", highlight=False)
+
+
+@app.command()
+def docs(
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1 to serve the docs on.")
+    ] = 8080,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Generate the dbt docs (models, columns, tests, lineage, with the warehouse's catalog)
+    and serve them on http://127.0.0.1:PORT/ until Ctrl+C."""
+    from revcycle.export import DocsError, generate_docs, serve_docs
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(f"no warehouse at {area.warehouse}: run `revcycle ingest` and `build` first")
+    try:
+        target = generate_docs(area)
+    except DocsError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"docs generated in {target}")
+    try:
+        serve_docs(
+            target, port, on_ready=lambda url: console.print(f"serving {url} (Ctrl+C to stop)")
+        )
+    except OSError as exc:  # the port is taken, most likely
+        raise _fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def dashboard(
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1 to serve the dashboard on.")
+    ] = 8501,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Serve the RCM analysts' dashboard (KPIs, A/R aging, denials, work queues, claim lookup,
+    pipeline runs) on http://127.0.0.1:PORT/ with Streamlit until Ctrl+C. It opens the
+    warehouse read-only, for each page view only."""
+    import os
+
+    from revcycle.dashboard import WAREHOUSE_ENV, streamlit_command
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        err_console.print(
+            f"[yellow]warning:[/] no warehouse at {area.warehouse} yet (the dashboard says so): "
+            "run `revcycle demo` or `revcycle run`"
+        )
+    command = streamlit_command(sys.executable, port)
+    env = {**os.environ, WAREHOUSE_ENV: str(area.warehouse.resolve())}
+    console.print(
+        f"serving the dashboard on http://127.0.0.1:{port}/ (warehouse {area.warehouse}, "
+        "read-only; Ctrl+C to stop)",
+        highlight=False,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        # Become the Streamlit server (same PID): stopping this process stops the server.
+        os.execve(sys.executable, command, env)  # noqa: S606 (our own argv, no shell)
+    import subprocess
+
+    raise typer.Exit(code=subprocess.call(command, env=env))  # noqa: S603 (our own argv)
+
+
 def _print_marts(area: WorkArea) -> None:
     from revcycle.marts import read_mart_counts
 
@@ -464,6 +631,22 @@ def _print_ar(area: WorkArea) -> None:
     console.print(
         f"  remittance work queue: {ar.work_queue_items:,} item(s) (marts.fct_remit_work_queue)"
     )
+    if ar.secondary_by_status:
+        labels = {
+            "ready": "ready for the next run",
+            "submitted": "sent",
+            "held": "held",
+            "nothing_to_bill": "nothing to bill",
+        }
+        parts = [
+            f"{count:,} {labels.get(status, status)} ({_money(share)})"
+            for status, (count, share) in ar.secondary_by_status.items()
+        ]
+        console.print(
+            "  secondary (COB) claims, by the primary's patient share: "
+            + ", ".join(parts)
+            + " (marts.fct_secondary_claims)"
+        )
 
 
 def _progress() -> Progress:

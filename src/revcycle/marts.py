@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -87,6 +87,7 @@ def dbt_build_plain(area: WorkArea, as_of: date, extra_args: list[str] | None = 
                 str(dbt_project_dir()),
                 "--profiles-dir",
                 str(dbt_project_dir()),
+                *dbt_vars(as_of),
                 *(extra_args or []),
             ]
         )
@@ -188,6 +189,8 @@ class ArTotals:
     open_balance: Decimal
     claims_by_status: dict[str, int]
     work_queue_items: int
+    # fct_secondary_claims: status -> (claims, the primary's patient share on them)
+    secondary_by_status: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
 
     @property
     def accounted(self) -> Decimal:
@@ -218,6 +221,10 @@ def read_ar_totals(warehouse: Path) -> ArTotals:
             "select claim_status, count(*) from marts.fct_claim_balances group by all order by 1"
         ).fetchall()
         queue = con.execute("select count(*) from marts.fct_remit_work_queue").fetchall()[0]
+        secondary = con.execute(
+            "select secondary_status, count(*), coalesce(sum(primary_patient_share_amount), 0) "
+            "from marts.fct_secondary_claims group by all order by 1"
+        ).fetchall()
     amounts = [Decimal(v) for v in sums]
     return ArTotals(
         charge=amounts[0],
@@ -228,4 +235,5 @@ def read_ar_totals(warehouse: Path) -> ArTotals:
         open_balance=amounts[5],
         claims_by_status={str(s): int(n) for s, n in statuses},
         work_queue_items=int(queue[0]),
+        secondary_by_status={str(s): (int(n), Decimal(a)) for s, n, a in secondary},
     )

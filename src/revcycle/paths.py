@@ -81,3 +81,8 @@ class WorkArea:
     @property
     def runs(self) -> Path:
         return self.root / "runs"
+
+    @property
+    def statements(self) -> Path:
+        """Patient statement PDFs (owner-only: they carry names and addresses)."""
+        return self.root / "statements"

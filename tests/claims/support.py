@@ -23,9 +23,12 @@ import pyx12.x12n_document
 from revcycle.claims.model import (
     Address,
     BillingProvider,
+    CasAdjustment,
     Claim,
     ClaimLine,
     ClaimType,
+    LineAdjudication,
+    OtherPayer,
     Payer,
     Person,
     RenderingProvider,
@@ -191,6 +194,65 @@ def institutional_claim(claim_id: str = "C1000000000000001", **changes: Any) -> 
         type_of_bill="0131",
     )
     return replace(claim, **changes) if changes else claim
+
+
+SECONDARY_PAYER = Payer(
+    payer_id="62308",
+    name="Second Mutual",
+    address=Address("PO Box 2000", "Bloomington", "IL", "61701"),
+)
+SECONDARY_SUBSCRIBER = Subscriber(
+    member_id="S99887766",
+    person=SUBSCRIBER_PERSON,
+    claim_filing_indicator="CI",
+    group_number="GRP900",
+    payer_responsibility_code="S",
+)
+
+
+def secondary_of(claim: Claim, claim_id: str) -> Claim:
+    """``claim`` billed to SECONDARY_PAYER after PAYER paid 80 % of each line and left 20 %:
+    half as deductible (PR-1) and half as coinsurance (PR-2), the rest CO-45 (from an
+    allowed amount of 90 %), all at line level."""
+    lines = tuple(replace(x, claim_line_id=f"{claim_id}L{x.line_number:03d}") for x in claim.lines)
+    adjudications = []
+    for claim_line in lines:
+        allowed = (claim_line.charge_amount * Decimal("0.9")).quantize(Decimal("0.01"))
+        paid = (allowed * Decimal("0.8")).quantize(Decimal("0.01"))
+        deductible = ((allowed - paid) / 2).quantize(Decimal("0.01"))
+        adjudications.append(
+            LineAdjudication(
+                claim_line_id=claim_line.claim_line_id,
+                paid_amount=paid,
+                adjudication_date=date(2026, 10, 20),
+                adjustments=(
+                    CasAdjustment("CO", "45", claim_line.charge_amount - allowed),
+                    CasAdjustment("PR", "1", deductible),
+                    CasAdjustment("PR", "2", allowed - paid - deductible),
+                ),
+            )
+        )
+    paid_total = sum((a.paid_amount for a in adjudications), Decimal("0"))
+    liability = sum(
+        (x.amount for a in adjudications for x in a.adjustments if x.group_code == "PR"),
+        Decimal("0"),
+    )
+    return replace(
+        claim,
+        claim_id=claim_id,
+        payer=SECONDARY_PAYER,
+        subscriber=SECONDARY_SUBSCRIBER,
+        lines=lines,
+        other_payer=OtherPayer(
+            payer=PAYER,
+            subscriber=SUBSCRIBER,
+            relationship_to_subscriber="18",
+            paid_amount=paid_total,
+            remaining_patient_liability=liability,
+            line_adjudications=tuple(adjudications),
+            payer_claim_control_number="PCN0001",
+        ),
+    )
 
 
 class _Collect(logging.Handler):

@@ -16,6 +16,7 @@ from revcycle.cli import DEMO_ENCOUNTERS
 from revcycle.x12.read_837 import read_837_claims
 from revcycle.x12.validate import format_report, validate_files
 from tests.conftest import AS_OF
+from tests.kpi_support import assert_kpis_match_ledger
 
 MART_TABLES = (
     "dim_patients",
@@ -31,6 +32,10 @@ MART_TABLES = (
     "fct_claim_balances",
     "fct_claim_status_history",
     "fct_remit_work_queue",
+    "fct_secondary_claims",
+    "fct_ar_aging",
+    "fct_kpis",
+    "fct_ar_daily",
 )
 
 
@@ -88,7 +93,7 @@ def _assert_dbt_nodes_were_tasks(flow_run_id: UUID) -> None:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) -> None:
-    from flows.revenue_cycle import revenue_cycle
+    from flows.revenue_cycle import reconcile_inbox, revenue_cycle
 
     data_dir = tmp_path / "data"
 
@@ -181,6 +186,8 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
     before = _fingerprints(first.warehouse)
     assert all(count > 0 for count, _ in before.values())
 
+    # Run 2: the primaries' 835s are in; claims whose primary left a patient share and whose
+    # patient has a secondary coverage go to the secondary payer, with the COB loops.
     second = revenue_cycle(
         data_dir=str(data_dir),
         generate_encounters=DEMO_ENCOUNTERS,
@@ -191,12 +198,120 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
 
     assert (second.files_loaded, second.files_skipped, second.files_quarantined) == (0, 7, 0)
     assert second.marts == first.marts
-    assert _fingerprints(second.warehouse) == before
     assert second.billing is not None
-    assert second.billing.files == ()  # nothing is sent twice
-    assert second.billing.status == status
-    assert sorted((data_dir / "outbox" / "837").iterdir()) == files
-    assert second.inbox_files_loaded == 0
+    secondary_files = [f.path for f in second.billing.files]
+    assert secondary_files, "no secondary claim was billed"
+    _assert_secondary_claims_were_billed(first.warehouse, secondary_files)
+    _assert_every_dollar_is_accounted_for(first.warehouse)
+    assert second.inbox_files_loaded > 0  # the secondary payers answered
+    after_second = _fingerprints(second.warehouse)
+
+    # The same inbox delivered again (every file already loaded, back in its inbox folder):
+    # the reconciliation flow loads nothing and no mart changes.
+    archive = data_dir / "archive"
+    redelivered = 0
+    for kind_dir in sorted(p for p in archive.iterdir() if p.is_dir()):
+        for archived in sorted(kind_dir.iterdir()):
+            if archived.is_file() and archived.suffix == ".x12":
+                target = data_dir / "inbox" / kind_dir.name / archived.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archived.read_bytes())
+                redelivered += 1
+    assert redelivered > 0
+
+    assert reconcile_inbox(data_dir=str(data_dir), as_of=AS_OF) == 0  # files loaded
+    assert _fingerprints(second.warehouse) == after_second
+    assert not any(
+        p.is_file() and not p.name.startswith(".") for p in (data_dir / "inbox").rglob("*")
+    )
+
+    # Run 3: nothing is sent twice. The only claims it may bill are secondary claims whose
+    # primary was answered only during run 2 (a pended primary's follow-up 835).
+    sent_before = {
+        c.claim_id
+        for p in (data_dir / "outbox" / "837").iterdir()
+        for c in read_837_claims(p.read_bytes(), p.name)
+    }
+    third = revenue_cycle(
+        data_dir=str(data_dir),
+        generate_encounters=DEMO_ENCOUNTERS,
+        seed=42,
+        as_of=AS_OF,
+        simulate_partners=True,
+    )
+
+    assert (third.files_loaded, third.files_skipped, third.files_quarantined) == (0, 7, 0)
+    assert third.marts == first.marts
+    assert third.billing is not None
+    sent_third = {
+        c.claim_id
+        for f in third.billing.files
+        for c in read_837_claims(f.path.read_bytes(), f.path.name)
+    }
+    assert not sent_third & sent_before
+    with duckdb.connect(str(third.warehouse), read_only=True) as con:
+        secondary_ids = {
+            row[0]
+            for row in con.execute(
+                "select secondary_claim_id from marts.fct_claims "
+                "where secondary_claim_id is not null"
+            ).fetchall()
+        }
+    assert sent_third <= secondary_ids
+    _assert_every_dollar_is_accounted_for(third.warehouse)
+    # The KPI marts agree with a direct recomputation from the ledger, with both payers in.
+    assert_kpis_match_ledger(third.warehouse)
+
+
+def _assert_secondary_claims_were_billed(warehouse: Path, files: list[Path]) -> None:
+    """Secondary claims: valid 837s, SBR01 S with the primary in 2320/2330B, the COB
+    balancing (claim charge = primary paid + every adjustment), one per ready claim."""
+    reports = validate_files(files)
+    problems = [line for r in reports if not r.is_valid for line in format_report(r)]
+    assert not problems, "\n".join(problems[:20])
+    claims = [c for p in files for c in read_837_claims(p.read_bytes(), p.name)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        expected = dict(
+            con.execute(
+                """
+                select secondary_claim_id, total_charge_amount
+                from marts.fct_secondary_claims where secondary_status = 'submitted'
+                """
+            ).fetchall()
+        )
+        secondary_paid = con.execute(
+            """
+            select count(distinct claim_id) from marts.fct_ar_ledger
+            where payer_sequence = 'secondary' and event_type = 'payment'
+            """
+        ).fetchall()[0][0]
+        transfers = con.execute(
+            """
+            select count(distinct claim_id) from marts.fct_ar_ledger
+            where event_type = 'transfer_to_secondary'
+            """
+        ).fetchall()[0][0]
+    assert {c.claim_id: c.total_charge for c in claims} == expected
+    assert transfers == len(expected)
+    assert secondary_paid > 0
+    for path in files:
+        text = path.read_text(encoding="ascii")
+        segments = [s.strip().split("*") for s in text.split("~") if s.strip()]
+        sbr = [s[1] for s in segments if s[0] == "SBR"]
+        clm = [s for s in segments if s[0] == "CLM"]
+        # 2000B (the secondary payer's subscriber) is SBR01 S; each claim's 2320 names the
+        # primary with SBR01 P.
+        assert sbr[0] == "S" and set(sbr) == {"S", "P"} and sbr.count("P") == len(clm)
+        # Per claim: CLM02 = AMT*D + every CAS of the primary (2320 and 2430).
+        total = paid = adjusted = Decimal(0)
+        for seg in [*segments, ["CLM", "", "0"]]:
+            if seg[0] == "CLM":
+                assert total == paid + adjusted, (total, paid, adjusted)
+                total, paid, adjusted = Decimal(seg[2]), Decimal(0), Decimal(0)
+            elif seg[0] == "AMT" and seg[1] == "D":
+                paid = Decimal(seg[2])
+            elif seg[0] == "CAS":
+                adjusted += sum(Decimal(seg[i]) for i in range(3, len(seg), 3) if seg[i])
 
 
 def _assert_every_dollar_is_accounted_for(warehouse: Path) -> None:

@@ -223,3 +223,19 @@ def test_refusals() -> None:
     short_zip = replace(BILLING, address=replace(BILLING.address, zip="62701"))
     with pytest.raises(ClaimDataError, match="9 digits"):
         write([institutional_claim(billing_provider=short_zip)])
+
+
+def test_secondary_institutional_claim_carries_line_adjudication_with_revenue_codes() -> None:
+    from tests.claims.support import secondary_of
+
+    primary = institutional_claim()
+    text, summary = write([secondary_of(primary, "C1000000000000009")])
+
+    assert_valid(text)
+    assert summary.total_charge_amount == primary.total_charge_amount
+    svd = [s for s in segments(text) if s[0] == "SVD"]
+    # SVD03 the procedure, SVD04 the revenue code the line was billed under.
+    assert [(s[3], s[4]) for s in svd] == [("HC:99284", "0450"), ("HC:71046", "0320")]
+    assert sum(Decimal(s[2]) for s in svd) == Decimal(
+        next(s for s in segments(text) if s[:2] == ["AMT", "D"])[2]
+    )

@@ -339,3 +339,45 @@ def test_text_cleaning_and_money_formatting() -> None:
     with pytest.raises(ValueError, match="fraction of a cent"):
         format_amount(Decimal("1.005"))
     assert SEGMENT_END == "~\n"
+
+
+def test_secondary_claim_carries_the_primary_adjudication_and_balances() -> None:
+    from tests.claims.support import secondary_of
+
+    primary = professional_claim()
+    claim = secondary_of(primary, "C0000000000000009")
+    text, summary = write([claim])
+
+    assert_valid(text)
+    assert summary.total_charge_amount == primary.total_charge_amount
+    assert [s[1] for s in find(text, "SBR")] == ["S", "P"]  # 2000B secondary, 2320 primary
+    paid = Decimal(find(text, "AMT", "D")[0][2])
+    liability = Decimal(find(text, "AMT", "EAF")[0][2])
+    svd = find(text, "SVD")
+    line_paid = [Decimal(s[2]) for s in svd]
+    adjusted = [sum(Decimal(s[i]) for i in range(3, len(s), 3) if s[i]) for s in find(text, "CAS")]
+    pr = [
+        sum(Decimal(s[i]) for i in range(3, len(s), 3) if s[i])
+        for s in find(text, "CAS")
+        if s[1] == "PR"
+    ]
+    # The guide's COB balancing: claim charge = prior paid + every adjustment; paid = lines.
+    assert paid + sum(adjusted) == primary.total_charge_amount
+    assert sum(line_paid) == paid == Decimal("99")
+    assert sum(pr) == liability == Decimal("24.75")
+    assert [s[1] for s in svd] == ["87726", "87726"]
+    assert find(text, "REF", "F8")[0][2] == "PCN0001"  # 2330B: the primary's claim number
+
+
+def test_secondary_claim_that_does_not_balance_is_refused() -> None:
+    from tests.claims.support import secondary_of
+
+    claim = secondary_of(professional_claim(), "C0000000000000009")
+    assert claim.other_payer is not None
+    with pytest.raises(ClaimDataError, match="prior payer paid"):
+        replace(
+            claim,
+            other_payer=replace(claim.other_payer, paid_amount=Decimal("98.99")),
+        )
+    with pytest.raises(ClaimDataError, match="needs the prior payer"):
+        replace(claim, other_payer=None)

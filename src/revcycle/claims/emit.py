@@ -88,6 +88,8 @@ log = logging.getLogger(__name__)
 
 CLAIMS_VIEW = "marts.claims_ready_to_bill"
 LINES_VIEW = "marts.claim_lines_ready_to_bill"
+SECONDARY_CLAIMS_VIEW = "marts.secondary_claims_ready_to_bill"
+SECONDARY_LINES_VIEW = "marts.secondary_claim_lines_ready_to_bill"
 CONTROL_KINDS = ("interchange", "group", "transaction")
 FILE_MODE = 0o600
 OUTBOX_MODE = 0o700
@@ -203,8 +205,10 @@ _ARROW_TO_PANDAS: dict[pa.DataType, Any] = {
 
 
 def fetch_ready_to_bill(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The two ready-to-bill views as DataFrames with money as ``Decimal`` (object columns)
-    and dates as ``datetime.date``. Read through Arrow because DuckDB's ``.df()`` converts
+    """The ready-to-bill claims and lines as DataFrames with money as ``Decimal`` (object
+    columns) and dates as ``datetime.date``: the primary claims' views followed by the
+    secondary (COB) claims' views, whose extra ``other_payer_*`` columns are empty on
+    primary rows. Read through Arrow because DuckDB's ``.df()`` converts
     DECIMAL to float64."""
 
     def read(sql: str) -> pd.DataFrame:
@@ -212,10 +216,30 @@ def fetch_ready_to_bill(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, p
         frame: pd.DataFrame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
         return frame
 
+    claims = read(f"select * from {CLAIMS_VIEW} order by claim_id")
+    lines = read(f"select * from {LINES_VIEW} order by claim_id, line_number")
+    if not _has_relation(con, SECONDARY_CLAIMS_VIEW):
+        return claims, lines
+    # Secondary (COB) claims: the same columns plus the primary payer's adjudication.
+    secondary_claims = read(f"select * from {SECONDARY_CLAIMS_VIEW} order by claim_id")
+    if secondary_claims.empty:
+        return claims, lines
+    secondary_lines = read(f"select * from {SECONDARY_LINES_VIEW} order by claim_id, line_number")
+    if claims.empty:
+        return secondary_claims, secondary_lines
     return (
-        read(f"select * from {CLAIMS_VIEW} order by claim_id"),
-        read(f"select * from {LINES_VIEW} order by claim_id, line_number"),
+        pd.concat([claims, secondary_claims], ignore_index=True),
+        pd.concat([lines, secondary_lines], ignore_index=True),
     )
+
+
+def _has_relation(con: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
+    schema, name = qualified_name.split(".")
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def _reserve(con: duckdb.DuckDBPyConnection, kind: str, count: int, now: datetime) -> range:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -159,6 +159,61 @@ class ClaimLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CasAdjustment:
+    """One adjustment of a prior payer, as its 835 reported it (one CAS triplet)."""
+
+    group_code: str  # CO, PR, OA, PI
+    reason_code: str  # CARC
+    amount: Decimal
+    quantity: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"adjustment {self.group_code}-{self.reason_code}: amount not Decimal")
+        for code in (self.group_code, self.reason_code):
+            if not code or not (code.isascii() and code.isalnum()):
+                raise ValueError(f"adjustment code {code!r} must be letters and digits")
+
+
+@dataclass(frozen=True, slots=True)
+class LineAdjudication:
+    """What the prior payer did with one of our lines (837 2430): paid and adjusted."""
+
+    claim_line_id: str  # the line of this claim it belongs to
+    paid_amount: Decimal  # SVD02
+    adjudication_date: date  # DTP*573
+    adjustments: tuple[CasAdjustment, ...] = ()
+
+    @property
+    def adjusted_amount(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments), Decimal("0"))
+
+
+@dataclass(frozen=True, slots=True)
+class OtherPayer:
+    """The prior payer of a secondary (or tertiary) claim and its adjudication (837 2320,
+    2330A, 2330B and the lines' 2430). Built from the prior payer's posted 835, so the
+    secondary sees exactly what the primary paid and adjusted."""
+
+    payer: Payer
+    subscriber: Subscriber  # the prior coverage: member id, subscriber name, SBR09
+    relationship_to_subscriber: str  # 2320 SBR02: the patient's relationship, 18 = self
+    paid_amount: Decimal  # 2320 AMT*D
+    remaining_patient_liability: Decimal  # 2320 AMT*EAF: what the secondary is asked about
+    claim_adjustments: tuple[CasAdjustment, ...] = ()  # 2320 CAS
+    line_adjudications: tuple[LineAdjudication, ...] = ()  # 2430, by claim_line_id
+    payer_claim_control_number: str | None = None  # 2330B REF*F8
+
+    @property
+    def adjusted_amount(self) -> Decimal:
+        """Every adjustment of the prior payer, claim and line level."""
+        claim_level = sum((a.amount for a in self.claim_adjustments), Decimal("0"))
+        return claim_level + sum(
+            (line.adjusted_amount for line in self.line_adjudications), Decimal("0")
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     claim_id: str  # CLM01, returned as 835 CLP01
     claim_type: ClaimType
@@ -177,6 +232,7 @@ class Claim:
     type_of_bill: str | None = None  # 837I, 4 digits such as 0131
     frequency_code: str = FREQUENCY_ORIGINAL
     payer_claim_control_number: str | None = None  # REF*F8, required for 7 and 8
+    other_payer: OtherPayer | None = None  # the prior payer on a secondary claim (COB)
 
     def __post_init__(self) -> None:
         cid = self.claim_id
@@ -220,6 +276,50 @@ class Claim:
             for line in self.lines:
                 if not line.revenue_code:
                     fail(f"line {line.claim_line_id} has no revenue code")
+
+        if self.other_payer is not None:
+            self._check_coordination_of_benefits(fail)
+        elif self.subscriber.payer_responsibility_code != "P":
+            fail(
+                f"payer responsibility {self.subscriber.payer_responsibility_code!r} needs the "
+                "prior payer's adjudication (other_payer)"
+            )
+
+    def _check_coordination_of_benefits(self, fail: Callable[[str], None]) -> None:
+        """The 837 COB balancing rules (TR3 1.4.4): every line's charge = the prior payer's
+        line payment + its line adjustments; the claim charge = the prior payer's paid amount
+        + every claim and line adjustment; and the paid amount = the line payments - the
+        claim-level adjustments. A secondary payer rejects a claim that does not balance."""
+        other = self.other_payer
+        assert other is not None
+        if self.subscriber.payer_responsibility_code not in ("S", "T"):
+            fail("a claim with a prior payer must be billed as secondary (S) or tertiary (T)")
+        lines = {line.claim_line_id: line for line in self.lines}
+        seen: set[str] = set()
+        for adjudication in other.line_adjudications:
+            line = lines.get(adjudication.claim_line_id)
+            if line is None or adjudication.claim_line_id in seen:
+                fail(f"prior payer line {adjudication.claim_line_id} is not a line of the claim")
+                return
+            seen.add(adjudication.claim_line_id)
+            if adjudication.paid_amount + adjudication.adjusted_amount != line.charge_amount:
+                fail(
+                    f"line {line.claim_line_id}: prior payer paid {adjudication.paid_amount} + "
+                    f"adjusted {adjudication.adjusted_amount} != charge {line.charge_amount}"
+                )
+        if other.paid_amount + other.adjusted_amount != self.total_charge_amount:
+            fail(
+                f"prior payer paid {other.paid_amount} + adjusted {other.adjusted_amount} "
+                f"!= claim charge {self.total_charge_amount}"
+            )
+        if other.line_adjudications:
+            line_paid = sum((a.paid_amount for a in other.line_adjudications), Decimal("0"))
+            claim_adjusted = sum((a.amount for a in other.claim_adjustments), Decimal("0"))
+            if line_paid - claim_adjusted != other.paid_amount:
+                fail(
+                    f"prior payer paid {other.paid_amount} != line payments {line_paid} - "
+                    f"claim adjustments {claim_adjusted}"
+                )
 
     @property
     def total_charge_amount(self) -> Decimal:
@@ -353,6 +453,77 @@ def _line(row: dict[str, Any], claim_id: str) -> ClaimLine:
     )
 
 
+def _adjustments(value: Any, where: str, claim_id: str) -> tuple[CasAdjustment, ...]:
+    """A list-of-struct column (group_code, reason_code, amount, quantity) as adjustments."""
+    # Arrow hands a list column to pandas as numpy arrays (or None / NaN when empty).
+    if value is None or isinstance(value, float | str):
+        return ()
+    out = []
+    for item in value:
+        quantity = item.get("quantity")
+        out.append(
+            CasAdjustment(
+                group_code=str(item["group_code"]),
+                reason_code=str(item["reason_code"]),
+                amount=_money(item["amount"], f"{where}.amount", claim_id),
+                quantity=None if _missing(quantity) else Decimal(str(quantity)),
+            )
+        )
+    return tuple(out)
+
+
+def _line_adjudication(row: dict[str, Any], claim_id: str) -> LineAdjudication | None:
+    """The prior payer's 2430 for a line of a secondary claim (None on other claims)."""
+    if _missing(row.get("other_payer_paid_amount")):
+        return None
+    adjudicated = _date(row.get("other_payer_adjudication_date"))
+    if adjudicated is None:
+        raise ClaimDataError(claim_id, f"line {row['claim_line_id']}: no prior payer date")
+    return LineAdjudication(
+        claim_line_id=_required_text(row, "claim_line_id", claim_id),
+        paid_amount=_money(row["other_payer_paid_amount"], "other_payer_paid_amount", claim_id),
+        adjudication_date=adjudicated,
+        adjustments=_adjustments(row.get("other_payer_adjustments"), "line", claim_id),
+    )
+
+
+def _other_payer(
+    row: dict[str, Any], claim_id: str, lines: tuple[LineAdjudication, ...]
+) -> OtherPayer | None:
+    """2320/2330 of a secondary claim from the ``other_payer_*`` columns (None when empty)."""
+    payer_id = _text(row.get("other_payer_id"))
+    if payer_id is None:
+        return None
+    return OtherPayer(
+        payer=Payer(payer_id=payer_id, name=_required_text(row, "other_payer_name", claim_id)),
+        subscriber=Subscriber(
+            member_id=_required_text(row, "other_payer_member_id", claim_id),
+            person=Person(
+                last_name=_required_text(row, "other_subscriber_last_name", claim_id),
+                first_name=_text(row.get("other_subscriber_first_name")),
+                middle_initial=_text(row.get("other_subscriber_middle_initial")),
+                birth_date=None,
+                sex=None,
+                address=None,
+            ),
+            claim_filing_indicator=_required_text(
+                row, "other_payer_claim_filing_indicator", claim_id
+            ),
+            group_number=_text(row.get("other_payer_group_number")),
+        ),
+        relationship_to_subscriber=_required_text(row, "other_payer_relationship_code", claim_id),
+        paid_amount=_money(row["other_payer_paid_amount"], "other_payer_paid_amount", claim_id),
+        remaining_patient_liability=_money(
+            row["other_payer_remaining_patient_liability"],
+            "other_payer_remaining_patient_liability",
+            claim_id,
+        ),
+        claim_adjustments=_adjustments(row.get("other_payer_claim_adjustments"), "claim", claim_id),
+        line_adjudications=lines,
+        payer_claim_control_number=_text(row.get("other_payer_claim_control_number")),
+    )
+
+
 def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Iterator[Claim]:
     """The claims of ``claims_ready_to_bill`` with their lines, in the order of ``claims_df``.
 
@@ -365,9 +536,16 @@ def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Itera
     ``payer_claim_control_number`` (replacements and voids).
     """
     lines_by_claim: dict[str, list[ClaimLine]] = defaultdict(list)
+    adjudications_by_claim: dict[str, list[tuple[int, LineAdjudication]]] = defaultdict(list)
+    has_cob = "other_payer_paid_amount" in lines_df.columns
     for row in _records(lines_df):
         claim_id = str(row["claim_id"])
-        lines_by_claim[claim_id].append(_line(row, claim_id))
+        line = _line(row, claim_id)
+        lines_by_claim[claim_id].append(line)
+        if has_cob:
+            adjudication = _line_adjudication(row, claim_id)
+            if adjudication is not None:
+                adjudications_by_claim[claim_id].append((line.line_number, adjudication))
 
     for row in _records(claims_df):
         claim_id = _required_text(row, "claim_id", "?")
@@ -460,4 +638,9 @@ def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Itera
             type_of_bill=_text(row.get("type_of_bill")),
             frequency_code=_text(row.get("claim_frequency_code")) or FREQUENCY_ORIGINAL,
             payer_claim_control_number=_text(row.get("payer_claim_control_number")),
+            other_payer=_other_payer(
+                row,
+                claim_id,
+                tuple(a for _, a in sorted(adjudications_by_claim.get(claim_id, ()))),
+            ),
         )

@@ -26,6 +26,21 @@ read. The rules, for a claim the 277CA accepted:
    later through PLB WO). Any claim may be pended (answered in the follow-up 835); a pended
    paid claim may earn interest (PLB L6).
 
+Secondary and tertiary claims (SBR01 ``S``/``T``, coordination of benefits) follow other
+rules (:func:`adjudicate_secondary`): per line the payer considers only the *base* the prior
+payer left the patient to pay (:mod:`revcycle.sim.secondary`) and reports the rest of the
+charge as OA-23 (impact of prior payer adjudication). Then:
+
+6. No COB data at all (no 2320 payment information, no 2430 loop): denied, CO-16 with RARC
+   MA04 on every line (the whole charge; nothing to compare with).
+7. Denied (``claim_denial_rate``, same reasons as primary claims): the denial CAS covers the
+   base, OA-23 the rest (claim-level reasons: one claim CAS of each; line-level: per line).
+8. Otherwise paid, CLP02 2 (3 for tertiary): Medicaid pays the whole base; Medicare,
+   commercial and HMO pay it all or, for ``secondary_coinsurance_rate`` of claims, leave a
+   PR-2 coinsurance of one of ``secondary_coinsurance_percents`` of each line's base.
+   No fee schedule, no deductible or copay of its own, no zero-pay, reversal, split or
+   takeback events; the claim may be pended (and then earn interest) like any other.
+
 Payer claim control numbers (CLP07, the 277CA's REF*1K) come from a
 :class:`ClaimNumbers` allocator: deterministic, unique within the simulation's ledger.
 """
@@ -49,6 +64,7 @@ from revcycle.sim.remittance import (
     RemitClaim,
     RemitLine,
 )
+from revcycle.sim.secondary import secondary_bases
 from revcycle.x12.read_837 import ServiceLine837
 
 CENT = Decimal("0.01")
@@ -71,6 +87,11 @@ OUTCOME_ZERO_PAY = "zero_pay"
 OUTCOME_DENIED = "denied"
 
 DUPLICATE_DENIAL = DenialReason("CO", "18", 1, claim_level=True)
+NO_PRIOR_PAYMENT_DENIAL = DenialReason("CO", "16", 1, remarks=("MA04",))
+"""A secondary claim without COB data: RARC MA04, "secondary payment cannot be considered
+without the identity of or payment information from the primary payer"."""
+PRIOR_PAYER_GROUP = "OA"
+PRIOR_PAYER_REASON = "23"  # impact of prior payer(s) adjudication
 
 
 class PlanKind(Enum):
@@ -339,6 +360,14 @@ def deny(
     )
 
 
+def _interest(paid: Decimal, pended: bool, seed: int, key: str, config: SimConfig) -> Decimal:
+    """Prompt-pay interest (PLB L6) on a pended claim that pays something."""
+    if paid > 0 and pended and draws.chance(config.interest_rate, seed, key, "interest"):
+        percent = draws.percent_between(Decimal("0.5"), Decimal("2"), seed, key, "interest-rate")
+        return max(CENT, cents(paid * percent / HUNDRED))
+    return ZERO
+
+
 def adjudicate(
     claim: SubmittedClaim,
     fee_percent: Decimal,
@@ -348,7 +377,14 @@ def adjudicate(
     numbers: ClaimNumbers,
     duplicate: bool = False,
 ) -> Adjudication:
-    """The payer's answer for one accepted claim (see the module docstring for the rules)."""
+    """The payer's answer for one accepted claim (see the module docstring for the rules).
+
+    Secondary and tertiary claims go to :func:`adjudicate_secondary` (``fee_percent`` is
+    not used for them)."""
+    if claim.is_secondary:
+        return adjudicate_secondary(
+            claim, seed=seed, config=config, numbers=numbers, duplicate=duplicate
+        )
     key = claim.key
     pended = draws.chance(config.pended_claim_rate, seed, key, "pend")
     first_number = numbers(key, 0)
@@ -411,11 +447,8 @@ def adjudicate(
         )
 
     paid = sum((c.paid for c in final_claims), ZERO)
-    interest = ZERO
+    interest = _interest(paid, pended, seed, key, config)
     takeback = ZERO
-    if paid > 0 and pended and draws.chance(config.interest_rate, seed, key, "interest"):
-        percent = draws.percent_between(Decimal("0.5"), Decimal("2"), seed, key, "interest-rate")
-        interest = max(CENT, cents(paid * percent / HUNDRED))
     if (
         paid > 0
         and not pended
@@ -433,3 +466,127 @@ def adjudicate(
         interest=interest,
         takeback=takeback,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Secondary and tertiary payers (coordination of benefits)
+
+
+def _prior_payer_adjustment(charge: Decimal, base: Decimal) -> Adjustment:
+    return Adjustment(PRIOR_PAYER_GROUP, PRIOR_PAYER_REASON, charge - base)
+
+
+def deny_secondary(
+    claim: SubmittedClaim,
+    reason: DenialReason,
+    payer_claim_number: str,
+    bases: Sequence[Decimal],
+    remark: str = "",
+) -> RemitClaim:
+    """A denied secondary claim (CLP02 4): the denial covers what the prior payer left (the
+    bases), OA-23 the rest of the charge."""
+    source = claim.claim
+    if reason.claim_level or not source.lines:
+        charge = source.total_charge
+        base = sum(bases, ZERO)
+        return remit_claim(
+            claim,
+            status=STATUS_DENIED,
+            payer_claim_number=payer_claim_number,
+            adjustments=[
+                Adjustment(reason.group, reason.reason, base),
+                _prior_payer_adjustment(charge, base),
+            ],
+            charge=charge,
+        )
+    remarks = (remark,) if remark else ()
+    lines = [
+        _line(
+            line,
+            paid=ZERO,
+            allowed=ZERO,
+            adjustments=[
+                _prior_payer_adjustment(line.charge, base),
+                Adjustment(reason.group, reason.reason, base),
+            ],
+            remarks=remarks if base else (),
+        )
+        for line, base in zip(source.lines, bases, strict=True)
+    ]
+    return remit_claim(
+        claim, status=STATUS_DENIED, payer_claim_number=payer_claim_number, lines=lines
+    )
+
+
+def _secondary_coinsurance(claim: SubmittedClaim, seed: int, config: SimConfig) -> Decimal:
+    """The secondary payer's own cost sharing: a percent of the base (0 for Medicaid)."""
+    key = claim.key
+    if plan_kind(claim.claim.claim_filing_indicator) is PlanKind.MEDICAID:
+        return ZERO
+    if not draws.chance(config.secondary_coinsurance_rate, seed, key, "secondary-coinsurance"):
+        return ZERO
+    return draws.pick(config.secondary_coinsurance_percents, seed, key, "secondary-percent")
+
+
+def adjudicate_secondary(
+    claim: SubmittedClaim,
+    *,
+    seed: int,
+    config: SimConfig,
+    numbers: ClaimNumbers,
+    duplicate: bool = False,
+) -> Adjudication:
+    """A secondary (or tertiary) payer's answer for one accepted claim (module docstring,
+    rules 6-8): one CLP, never reversed, split or taken back."""
+    key = claim.key
+    pended = draws.chance(config.pended_claim_rate, seed, key, "pend")
+    number = numbers(key, 0)
+    source = claim.claim
+    bases = secondary_bases(source)
+    if bases is None:
+        reason = DUPLICATE_DENIAL if duplicate else NO_PRIOR_PAYMENT_DENIAL
+        denied = deny(claim, reason, number, "MA04" if not duplicate else "")
+        return Adjudication(claim, OUTCOME_DENIED, (denied,), pended=pended)
+    if duplicate:
+        denied = deny_secondary(claim, DUPLICATE_DENIAL, number, bases)
+        return Adjudication(claim, OUTCOME_DENIED, (denied,), pended=pended)
+    if draws.unit(seed, key, "outcome") < config.claim_denial_rate:
+        reasons = config.denial_reasons
+        reason = draws.pick_weighted(reasons, [r.weight for r in reasons], seed, key, "denial")
+        remark = draws.pick(reason.remarks, seed, key, "remark") if reason.remarks else ""
+        denied = deny_secondary(claim, reason, number, bases, remark)
+        return Adjudication(claim, OUTCOME_DENIED, (denied,), pended=pended)
+
+    status = _processed_status(claim)
+    percent = _secondary_coinsurance(claim, seed, config)
+    if not source.lines:
+        (base,) = bases
+        coinsurance = cents(base * percent / HUNDRED)
+        final = remit_claim(
+            claim,
+            status=status,
+            payer_claim_number=number,
+            adjustments=[
+                _prior_payer_adjustment(source.total_charge, base),
+                Adjustment("PR", "2", coinsurance),
+            ],
+            charge=source.total_charge,
+        )
+    else:
+        lines = []
+        for line, base in zip(source.lines, bases, strict=True):
+            coinsurance = cents(base * percent / HUNDRED)
+            lines.append(
+                _line(
+                    line,
+                    paid=base - coinsurance,
+                    allowed=base,
+                    adjustments=[
+                        _prior_payer_adjustment(line.charge, base),
+                        Adjustment("PR", "2", coinsurance),
+                    ],
+                )
+            )
+        final = remit_claim(claim, status=status, payer_claim_number=number, lines=lines)
+    interest = _interest(final.paid, pended, seed, key, config)
+    return Adjudication(claim, OUTCOME_PAID, (final,), pended=pended, interest=interest)

@@ -117,6 +117,7 @@ class SimResult:
     claims_zero_pay: int = 0
     claims_denied: int = 0
     claims_pended: int = 0
+    claims_secondary: int = 0  # adjudicated as a secondary or tertiary payer (SBR01 S/T)
     claims_split: int = 0
     claims_reversed: int = 0  # reversals written (in-run corrections, voids, replacements)
     voids: int = 0
@@ -173,6 +174,7 @@ class _Tally:
             claims_zero_pay=counts.get("claims_zero_pay", 0),
             claims_denied=counts.get("claims_denied", 0),
             claims_pended=counts.get("claims_pended", 0),
+            claims_secondary=counts.get("claims_secondary", 0),
             claims_split=counts.get("claims_split", 0),
             claims_reversed=counts.get("claims_reversed", 0),
             voids=counts.get("voids", 0),
@@ -231,7 +233,9 @@ class _Run:
         self.state = state
         self.tally = _Tally()
         self.numbers = _ClaimNumbers(seed, iter(state.adjudications))
-        self.seen_originals: set[str] = set()  # claim ids adjudicated in this run
+        # (payer id, claim id) adjudicated in this run: a secondary claim usually repeats the
+        # primary claim's id, so a claim id is a duplicate only for the same payer.
+        self.seen_originals: set[tuple[str, str]] = set()
         # Replies go back to whoever sent the interchange: (file, ISA13) -> envelope.
         self.envelopes: dict[tuple[str, str], ReplyEnvelope] = {}
 
@@ -439,12 +443,21 @@ class _Run:
             adjustments=tuple(Adjustment(a.group, a.reason, -a.amount) for a in record.adjustments),
         )
 
+    def _standing(self, claim_id: str, payer_id: str) -> list[str]:
+        """Payer claim numbers of ``payer_id``'s standing adjudications of ``claim_id`` (the
+        same claim id may also stand with the patient's other payers)."""
+        return [
+            number
+            for number in self.state.standing(claim_id)
+            if self.state.adjudications[number].payer_id == payer_id
+        ]
+
     def _reverse_original(self, claim: SubmittedClaim) -> tuple[RemitClaim, ...]:
-        """Reversals of every standing adjudication of the claim a replacement or void
-        refers to (REF*F8), retired from the ledger."""
+        """Reversals of every standing adjudication, by the same payer, of the claim a
+        replacement or void refers to (REF*F8), retired from the ledger."""
         record = self.state.adjudications[claim.claim.payer_claim_number or ""]
         reversals = []
-        for number in self.state.standing(record.claim_id):
+        for number in self._standing(record.claim_id, record.payer_id):
             reversals.append(self._ledger_reversal(claim, number))
             self.state.retire(number)
         self.tally.add("claims_reversed", len(reversals))
@@ -473,10 +486,12 @@ class _Run:
                         )
                     )
                 continue
+            seen = (claim.payer.payer_id, claim.claim_id)
             duplicate = frequency not in (FREQUENCY_REPLACEMENT,) and (
-                claim.claim_id in self.seen_originals or bool(self.state.standing(claim.claim_id))
+                seen in self.seen_originals
+                or bool(self._standing(claim.claim_id, claim.payer.payer_id))
             )
-            self.seen_originals.add(claim.claim_id)
+            self.seen_originals.add(seen)
             result = adjudicate(
                 claim,
                 self.fees[claim.payer.payer_id],
@@ -504,6 +519,7 @@ class _Run:
         if result.outcome == OUTCOME_PAID and result.paid == 0:
             outcome = "claims_zero_pay"
         self.tally.add(outcome)
+        self.tally.add("claims_secondary", int(result.submitted.is_secondary))
         self.tally.add("claims_pended", int(result.pended))
         self.tally.add("claims_split", int(result.is_split))
         self.tally.add("claims_reversed", int(result.superseded is not None))

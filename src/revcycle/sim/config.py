@@ -95,6 +95,15 @@ class SimConfig:
     - coinsurance (PR-2): Medicare ``medicare_coinsurance_percent`` (20), commercial one of
       ``coinsurance_percents``; none for HMO and Medicaid.
 
+    Secondary and tertiary claims (SBR01 ``S``/``T``; see :mod:`revcycle.sim.adjudicate`):
+    the payer considers what the prior payer left the patient to pay (the base) and reports
+    the rest as OA-23. They are denied at ``claim_denial_rate`` like any claim (the denial
+    covering the base) and otherwise paid without a fee schedule: Medicaid pays the whole
+    base; Medicare, commercial and HMO secondaries leave a PR-2 coinsurance of one of
+    ``secondary_coinsurance_percents`` (10 or 20) of the base on ``secondary_coinsurance_rate``
+    (0.5) of their claims and pay the rest. A secondary claim without any COB data is denied
+    CO-16 with RARC MA04.
+
     Payment events:
 
     - ``reversal_rate`` 0.02: a paid claim is first paid from an outdated fee schedule
@@ -151,6 +160,8 @@ class SimConfig:
         Decimal("30.00"),
         Decimal("40.00"),
     )
+    secondary_coinsurance_rate: float = 0.5
+    secondary_coinsurance_percents: tuple[Decimal, ...] = (Decimal("10"), Decimal("20"))
     denial_reasons: tuple[DenialReason, ...] = DEFAULT_DENIAL_REASONS
     claim_rejections: tuple[ClaimRejection, ...] = DEFAULT_CLAIM_REJECTIONS
 
@@ -170,5 +181,9 @@ class SimConfig:
             raise ValueError(
                 "coinsurance_percents, deductible_amounts and copay_amounts need values"
             )
+        if not self.secondary_coinsurance_percents or not all(
+            Decimal(0) <= p <= Decimal(100) for p in self.secondary_coinsurance_percents
+        ):
+            raise ValueError("secondary_coinsurance_percents need values from 0 to 100")
         if not Decimal(0) <= self.reversal_fee_error_percent < Decimal(100):
             raise ValueError("reversal_fee_error_percent must be from 0 to below 100")

@@ -30,6 +30,9 @@ from revcycle.x12.reader import (
     iter_transactions,
 )
 
+SECONDARY_RESPONSIBILITIES = frozenset({"S", "T"})
+"""SBR01 payer responsibility codes the simulation adjudicates as a secondary payer."""
+
 
 @dataclass(frozen=True)
 class PersonName:
@@ -90,14 +93,26 @@ class SubmittedClaim:
         return not self.claim.has_patient_loop
 
     @property
+    def is_secondary(self) -> bool:
+        """Sent to a secondary or tertiary payer (2000B SBR01 ``S`` or ``T``): adjudicated
+        after the other payers of its 2320/2430 loops (coordination of benefits)."""
+        return self.claim.payer_responsibility in SECONDARY_RESPONSIBILITIES
+
+    @property
     def key(self) -> str:
         """What adjudication draws are keyed by: the claim id, plus the frequency and the
         original claim number for a replacement or void (so a corrected claim with the same
-        id is adjudicated afresh)."""
+        id is adjudicated afresh), plus the payer rank (SBR01) for a secondary or tertiary
+        claim (which usually carries the primary claim's id: its draws and payer claim
+        number must not be the primary's)."""
         claim = self.claim
         if claim.frequency_code in ("", "1"):
-            return claim.claim_id
-        return f"{claim.claim_id}|{claim.frequency_code}|{claim.payer_claim_number or ''}"
+            key = claim.claim_id
+        else:
+            key = f"{claim.claim_id}|{claim.frequency_code}|{claim.payer_claim_number or ''}"
+        if self.is_secondary:
+            key = f"{key}|{claim.payer_responsibility}"
+        return key
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from typing import TextIO
 from revcycle.claims.model import (
     Address,
     BillingProvider,
+    CasAdjustment,
     Claim,
     ClaimDataError,
     ClaimType,
@@ -396,6 +397,89 @@ def payer_claim_reference(claim: Claim) -> str | None:
     if not claim.payer_claim_control_number:
         return None
     return f"REF*F8*{clean_id(claim.payer_claim_control_number, 50)}{SEGMENT_END}"
+
+
+# --------------------------------------------------------------------------------------------
+# Coordination of benefits: the prior payer on a secondary claim (2320, 2330A/B, 2430)
+
+MAX_CAS_TRIPLETS = 6  # reason/amount/quantity triplets in one CAS segment
+
+
+def cas_segments(adjustments: Iterable[CasAdjustment]) -> list[str]:
+    """CAS segments: one per group code (in first-seen order), at most six triplets each
+    (a seventh opens another CAS of the same group, as the guide allows)."""
+    by_group: dict[str, list[CasAdjustment]] = {}
+    for adjustment in adjustments:
+        by_group.setdefault(adjustment.group_code, []).append(adjustment)
+    segs = []
+    for group, items in by_group.items():
+        for start in range(0, len(items), MAX_CAS_TRIPLETS):
+            elements: list[str] = ["CAS", clean_id(group, 2)]
+            for item in items[start : start + MAX_CAS_TRIPLETS]:
+                quantity = "" if item.quantity is None else format_amount(item.quantity)
+                elements += [clean_id(item.reason_code, 5), format_amount(item.amount), quantity]
+            segs.append(segment(*elements))
+    return segs
+
+
+def other_payer_segments(claim: Claim) -> list[str]:
+    """2320 (SBR, CAS, AMT*D, AMT*EAF, OI), 2330A (NM1*IL) and 2330B (NM1*PR, REF*F8) of a
+    secondary claim; [] for a claim without a prior payer."""
+    other = claim.other_payer
+    if other is None:
+        return []
+    cid = claim.claim_id
+    subscriber = other.subscriber
+    group = clean_id(subscriber.group_number, 50)
+    filing = clean_id(subscriber.claim_filing_indicator, 2)
+    relationship = clean_id(other.relationship_to_subscriber, 2)
+    if not filing or not relationship:
+        raise ClaimDataError(cid, "prior payer needs a filing indicator and a relationship")
+    segs = [
+        f"SBR*{clean_id(subscriber.payer_responsibility_code, 1)}*{relationship}*{group}"
+        f"******{filing}{SEGMENT_END}",
+        *cas_segments(other.claim_adjustments),
+        f"AMT*D*{format_amount(other.paid_amount)}{SEGMENT_END}",
+        f"AMT*EAF*{format_amount(other.remaining_patient_liability)}{SEGMENT_END}",
+        f"OI***Y***Y{SEGMENT_END}",
+    ]
+    last, first, middle = person_name(subscriber.person, cid)
+    member_id = clean_id(subscriber.member_id, ID_MAX)
+    payer_id = clean_id(other.payer.payer_id, ID_MAX)
+    payer_name = clean_text(other.payer.name, NAME_MAX)
+    if not member_id or not payer_id or not payer_name:
+        raise ClaimDataError(cid, "prior payer needs a member id, a payer id and a name")
+    segs.append(segment("NM1", "IL", "1", last, first, middle, "", "", "MI", member_id))
+    segs.append(f"NM1*PR*2*{payer_name}*****PI*{payer_id}{SEGMENT_END}")
+    if other.payer_claim_control_number:
+        segs.append(f"REF*F8*{clean_id(other.payer_claim_control_number, 50)}{SEGMENT_END}")
+    return segs
+
+
+def line_adjudication_segments(
+    claim: Claim, claim_line_id: str, procedure: str, revenue_code: str, units: int
+) -> list[str]:
+    """2430 (SVD, CAS, DTP*573) for one line of a secondary claim; [] when the prior payer
+    reported nothing for the line. ``procedure`` is the SVD03 composite (``HC:code:mods``,
+    may be empty on an institutional line), ``revenue_code`` SVD04 (institutional only)."""
+    other = claim.other_payer
+    if other is None:
+        return []
+    for adjudication in other.line_adjudications:
+        if adjudication.claim_line_id == claim_line_id:
+            return [
+                segment(
+                    "SVD",
+                    clean_id(other.payer.payer_id, ID_MAX),
+                    format_amount(adjudication.paid_amount),
+                    procedure,
+                    revenue_code,
+                    str(units),
+                ),
+                *cas_segments(adjudication.adjustments),
+                f"DTP*573*D8*{format_date(adjudication.adjudication_date)}{SEGMENT_END}",
+            ]
+    return []
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,12 +11,25 @@ hierarchy and keeps what reconciliation and round-trip tests need, not the whole
   charge, unit basis and units, SV107 diagnosis pointers, ``DTP*472`` service dates and
   ``REF*6R`` line control number.
 
-Segments of other loops that reuse the same ids (2320/2330 other payer ``SBR``/``NM1*PR``,
-2420 ``NM1``, 2430 ``SVD``) are told apart by position: anything after a CLM belongs to the
-claim, and only 2000B segments before the first CLM describe the subscriber and payer.
+- coordination of benefits (a claim sent to a secondary or tertiary payer): per 2320 loop an
+  :class:`OtherPayer837` (2320 ``SBR``, claim-level ``CAS``, ``AMT*D`` paid, ``AMT*EAF``
+  remaining patient liability; 2330A ``NM1*IL`` member id; 2330B ``NM1*PR`` payer id and
+  name, ``REF*F8`` the other payer's claim control number, ``DTP*573``) in
+  ``Claim837.other_payers``, and per 2430 loop a :class:`LineAdjudication837` (``SVD``, line
+  ``CAS``, ``DTP*573``, ``AMT*EAF``) in ``ServiceLine837.line_adjudications``.
 
-Amounts and dates that cannot be parsed raise :class:`~revcycle.x12.reader.X12ReadError` with
-the segment position: a claim with an unreadable total is not a claim we can reconcile.
+Segments of other loops that reuse the same ids (2320/2330 other payer ``SBR``/``NM1*PR``/
+``REF``, 2420 ``NM1``, 2430 ``DTP``) are told apart by position: anything after a CLM belongs
+to the claim, and only 2000B segments before the first CLM describe the subscriber and payer;
+inside a claim, a 2320 ``SBR`` opens an other-payer loop that lasts until the next ``SBR`` or
+the first ``LX``, and an ``SVD`` opens a line adjudication that lasts until the next ``SVD``
+or line. A claim without COB loops pays for an empty field on the claim and on each line and
+one set lookup for each segment the claim-level branches do not take (NM1, PRV ...): the
+COB branches sit behind that lookup.
+
+Amounts and dates that cannot be parsed (CLM02, SV102, SVD02, CAS amounts, AMT02, DTP dates)
+raise :class:`~revcycle.x12.reader.X12ReadError` with the file name and segment position: a
+claim with an unreadable total is not a claim we can reconcile.
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 
 from revcycle.x12.reader import (
     Segment,
@@ -36,8 +50,11 @@ from revcycle.x12.reader import (
 )
 
 __all__ = [
+    "CasAdjustment",
     "Claim837",
     "HealthCode",
+    "LineAdjudication837",
+    "OtherPayer837",
     "ServiceLine837",
     "claims_from_transaction",
     "read_837_claims",
@@ -63,6 +80,63 @@ class HealthCode:
     amount: Decimal | None = None  # HIxx-5, value codes
 
 
+class CasAdjustment(NamedTuple):
+    """One CAS triplet of another payer's adjudication (2320 claim level, 2430 line level):
+    group (CO, PR, OA, PI), CARC, amount and optional quantity. A positive amount is what the
+    other payer did not pay."""
+
+    group: str
+    reason: str
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class OtherPayer837:
+    """One 2320/2330 loop: another payer of the claim and, when it has adjudicated it, what
+    it decided at claim level. On a secondary claim (SBR01 ``S``) the primary payer is the
+    other payer whose ``responsibility`` is ``P``."""
+
+    payer_id: str  # 2330B NM109
+    payer_name: str  # 2330B NM103
+    responsibility: str  # 2320 SBR01: P, S, T ... (this payer's rank, not the claim's)
+    relationship_code: str  # 2320 SBR02: patient to this payer's subscriber (18 self ...)
+    group_number: str  # 2320 SBR03
+    claim_filing_indicator: str  # 2320 SBR09
+    paid: Decimal | None  # AMT*D: what this payer paid on the claim (None: not adjudicated)
+    remaining_patient_liability: Decimal | None  # AMT*EAF
+    adjustments: tuple[CasAdjustment, ...]  # 2320 CAS (claim level), in file order
+    claim_control_number: str | None  # 2330B REF*F8: this payer's claim number
+    adjudication_date: date | None  # 2330B DTP*573 (claim-level adjudication only)
+    subscriber_member_id: str = field(repr=False)  # 2330A NM109: PHI, kept out of reprs
+    position: int = 0  # segment position of the 2320 SBR
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        """Sum of the claim-level PR adjustments (line-level ones are on the lines)."""
+        return sum((a.amount for a in self.adjustments if a.group == "PR"), Decimal("0"))
+
+
+@dataclass(frozen=True)
+class LineAdjudication837:
+    """One 2430 loop: how another payer adjudicated a service line."""
+
+    payer_id: str  # SVD01: matches that payer's OtherPayer837.payer_id
+    paid: Decimal  # SVD02
+    procedure_code: str  # SVD03-2 ("" when the 837I line has a revenue code only)
+    revenue_code: str | None  # SVD04 (837I)
+    units: Decimal | None  # SVD05
+    adjustments: tuple[CasAdjustment, ...]  # 2430 CAS, in file order
+    adjudication_date: date | None  # DTP*573
+    remaining_patient_liability: Decimal | None = None  # 2430 AMT*EAF
+    position: int = 0  # segment position of the SVD
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        """Sum of the line's PR adjustments: what the patient owes after this payer."""
+        return sum((a.amount for a in self.adjustments if a.group == "PR"), Decimal("0"))
+
+
 @dataclass(frozen=True)
 class ServiceLine837:
     number: int | None  # LX01
@@ -78,6 +152,7 @@ class ServiceLine837:
     service_date: date | None = None  # DTP*472 (start of an RD8 range)
     service_date_end: date | None = None
     position: int = 0  # segment position of the LX (or of the SV1/SV2 when LX is missing)
+    line_adjudications: tuple[LineAdjudication837, ...] = ()  # 2430 loops (COB), file order
 
 
 @dataclass(frozen=True)
@@ -102,6 +177,7 @@ class Claim837:
     statement_to: date | None = None
     transaction_control_number: str = ""  # ST02
     position: int = 0  # segment position of the CLM in the file
+    other_payers: tuple[OtherPayer837, ...] = ()  # 2320/2330 loops (COB), file order
 
     @property
     def bill_type(self) -> str:
@@ -111,6 +187,11 @@ class Claim837:
     @property
     def line_total(self) -> Decimal:
         return sum((line.charge for line in self.lines), Decimal("0"))
+
+    @property
+    def has_cob_data(self) -> bool:
+        """Whether the claim says anything about another payer (2320 or 2430 loops)."""
+        return bool(self.other_payers) or any(line.line_adjudications for line in self.lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,6 +264,61 @@ class _Subscriber:
 
 
 @dataclass
+class _OtherPayerBuilder:
+    sbr: Segment
+    payer_id: str = ""
+    payer_name: str = ""
+    member_id: str = ""
+    paid: Decimal | None = None
+    remaining: Decimal | None = None
+    adjustments: list[CasAdjustment] = field(default_factory=list)
+    claim_control_number: str | None = None
+    adjudication_date: date | None = None
+
+    def build(self) -> OtherPayer837:
+        sbr = self.sbr
+        return OtherPayer837(
+            payer_id=self.payer_id,
+            payer_name=self.payer_name,
+            responsibility=sbr.get(1).strip(),
+            relationship_code=sbr.get(2).strip(),
+            group_number=sbr.get(3).strip(),
+            claim_filing_indicator=sbr.get(9).strip(),
+            paid=self.paid,
+            remaining_patient_liability=self.remaining,
+            adjustments=tuple(self.adjustments),
+            claim_control_number=self.claim_control_number,
+            adjudication_date=self.adjudication_date,
+            subscriber_member_id=self.member_id,
+            position=sbr.position,
+        )
+
+
+@dataclass
+class _LineAdjudicationBuilder:
+    svd: Segment
+    paid: Decimal
+    units: Decimal | None
+    adjustments: list[CasAdjustment] = field(default_factory=list)
+    adjudication_date: date | None = None
+    remaining: Decimal | None = None
+
+    def build(self) -> LineAdjudication837:
+        svd = self.svd
+        return LineAdjudication837(
+            payer_id=svd.get(1).strip(),
+            paid=self.paid,
+            procedure_code=svd.component(3, 2).strip(),
+            revenue_code=svd.get(4).strip() or None,
+            units=self.units,
+            adjustments=tuple(self.adjustments),
+            adjudication_date=self.adjudication_date,
+            remaining_patient_liability=self.remaining,
+            position=svd.position,
+        )
+
+
+@dataclass
 class _LineBuilder:
     number: int | None
     position: int
@@ -197,6 +333,7 @@ class _LineBuilder:
     line_control_number: str | None = None
     service_date: date | None = None
     service_date_end: date | None = None
+    adjudications: list[_LineAdjudicationBuilder] | None = None  # created on the first SVD
 
     def build(self, file_name: str) -> ServiceLine837:
         if self.charge is None:
@@ -217,6 +354,9 @@ class _LineBuilder:
             service_date=self.service_date,
             service_date_end=self.service_date_end,
             position=self.position,
+            line_adjudications=(
+                tuple(a.build() for a in self.adjudications) if self.adjudications else ()
+            ),
         )
 
 
@@ -232,6 +372,7 @@ class _ClaimBuilder:
     payer_claim_number: str | None = None
     statement_from: date | None = None
     statement_to: date | None = None
+    other_payers: list[_OtherPayerBuilder] | None = None  # created on the first 2320 SBR
 
     def build(self, transaction: Transaction, file_name: str) -> Claim837:
         sub = self.subscriber
@@ -259,6 +400,7 @@ class _ClaimBuilder:
             statement_to=self.statement_to,
             transaction_control_number=transaction.control_number,
             position=self.clm.position,
+            other_payers=(tuple(o.build() for o in self.other_payers) if self.other_payers else ()),
         )
 
 
@@ -309,6 +451,76 @@ def _sv2(seg: Segment, line: _LineBuilder, file_name: str) -> None:
     line.units = _amount(seg, 5, file_name, required=False)
 
 
+def _cas(seg: Segment, file_name: str) -> Iterator[CasAdjustment]:
+    """CAS01 group, then up to six reason / amount / quantity triplets (CAS02-CAS19)."""
+    group = seg.get(1).strip()
+    for n in range(2, len(seg.elements), 3):
+        reason = seg.get(n).strip()
+        if not reason:
+            continue
+        amount = _amount(seg, n + 1, file_name)
+        assert amount is not None  # required=True
+        yield CasAdjustment(group, reason, amount, _amount(seg, n + 2, file_name, required=False))
+
+
+# Segment ids only COB loops (2320 and 2430) use; one set lookup keeps them off the path of
+# claims without COB.
+_COB_IDS = frozenset({"SBR", "CAS", "AMT", "SVD"})
+
+
+def _cob_segment(
+    seg: Segment,
+    claim: _ClaimBuilder,
+    other: _OtherPayerBuilder | None,
+    line: _LineBuilder | None,
+    file_name: str,
+) -> _OtherPayerBuilder | None:
+    """A 2320 or 2430 segment; returns the open 2320 loop."""
+    sid = seg.id
+    if sid == "SVD":
+        if line is not None:
+            paid = _amount(seg, 2, file_name)
+            assert paid is not None  # required=True
+            adjudication = _LineAdjudicationBuilder(
+                svd=seg, paid=paid, units=_amount(seg, 5, file_name, required=False)
+            )
+            if line.adjudications is None:
+                line.adjudications = []
+            line.adjudications.append(adjudication)
+    elif sid == "CAS":
+        if line is not None:
+            if line.adjudications:
+                line.adjudications[-1].adjustments.extend(_cas(seg, file_name))
+        elif other is not None:
+            other.adjustments.extend(_cas(seg, file_name))
+    elif sid == "AMT":
+        qualifier = seg.get(1).strip()
+        if line is not None:
+            if qualifier == "EAF" and line.adjudications:
+                line.adjudications[-1].remaining = _amount(seg, 2, file_name)
+        elif other is not None:
+            if qualifier == "D":
+                other.paid = _amount(seg, 2, file_name)
+            elif qualifier == "EAF":
+                other.remaining = _amount(seg, 2, file_name)
+    elif line is None:  # SBR: 2320, a new other payer
+        other = _OtherPayerBuilder(sbr=seg)
+        if claim.other_payers is None:
+            claim.other_payers = []
+        claim.other_payers.append(other)
+    return other
+
+
+def _other_payer_name(seg: Segment, other: _OtherPayerBuilder) -> None:
+    """NM1 of a 2330 loop: 2330A subscriber (IL), 2330B payer (PR); 2330C-G are ignored."""
+    entity = seg.get(1).strip()
+    if entity == "PR":
+        other.payer_id = seg.get(9).strip()
+        other.payer_name = seg.get(3).strip()
+    elif entity == "IL":
+        other.member_id = seg.get(9).strip()
+
+
 # --------------------------------------------------------------------------------------------
 # Public API
 
@@ -321,13 +533,15 @@ def claims_from_transaction(transaction: Transaction, file_name: str = "<837>") 
     patient_relationship = ""
     claim: _ClaimBuilder | None = None
     line: _LineBuilder | None = None
+    other: _OtherPayerBuilder | None = None  # the open 2320 loop, until the first LX
 
     def close() -> None:
-        nonlocal claim, line
+        nonlocal claim, line, other
         if claim is not None:
             claims.append(claim.build(transaction, file_name))
         claim = None
         line = None
+        other = None
 
     for seg in transaction.segments:
         sid = seg.id
@@ -389,13 +603,25 @@ def claims_from_transaction(transaction: Transaction, file_name: str = "<837>") 
             if line is not None and qualifier == "6R":
                 line.line_control_number = seg.get(2).strip()
             elif line is None and qualifier == "F8":
-                claim.payer_claim_number = seg.get(2).strip()
+                if other is None:
+                    claim.payer_claim_number = seg.get(2).strip()
+                else:  # 2330B: the other payer's claim control number
+                    other.claim_control_number = seg.get(2).strip()
         elif sid == "DTP":
             qualifier = seg.get(1).strip()
-            if line is not None and qualifier == "472":
-                line.service_date, line.service_date_end = _date_range(seg, file_name)
-            elif line is None and qualifier == "434":
+            if line is not None:
+                if qualifier == "472":
+                    line.service_date, line.service_date_end = _date_range(seg, file_name)
+                elif qualifier == "573" and line.adjudications:
+                    line.adjudications[-1].adjudication_date = _date_range(seg, file_name)[0]
+            elif qualifier == "434":
                 claim.statement_from, claim.statement_to = _date_range(seg, file_name)
+            elif qualifier == "573" and other is not None:
+                other.adjudication_date = _date_range(seg, file_name)[0]
+        elif sid in _COB_IDS:
+            other = _cob_segment(seg, claim, other, line, file_name)
+        elif sid == "NM1" and other is not None and line is None:
+            _other_payer_name(seg, other)
     close()
     return claims
 

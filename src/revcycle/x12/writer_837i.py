@@ -50,6 +50,8 @@ from revcycle.x12.envelope import (
     WriteSummary,
     claim_total,
     facility_to_send,
+    line_adjudication_segments,
+    other_payer_segments,
     payer_claim_reference,
     write_837,
 )
@@ -102,6 +104,9 @@ def _new_renderer() -> ClaimRenderer:
         facility = facility_to_send(claim)
         if facility is not None:
             segs.extend(cache.facility(facility, cid))
+        has_prior_payer = claim.other_payer is not None
+        if has_prior_payer:
+            segs.extend(other_payer_segments(claim))
         for number, line in enumerate(claim.lines, 1):
             charge = amounts.get(line.charge_amount) or cache.amount(line.charge_amount)
             if line.procedure_code:
@@ -115,6 +120,10 @@ def _new_renderer() -> ClaimRenderer:
                 or cache.service_date_segment(line.service_date),
                 f"REF*6R*{line.claim_line_id}{SEGMENT_END}",
             )
+            if has_prior_payer:
+                segs += line_adjudication_segments(
+                    claim, line.claim_line_id, procedure, line.revenue_code or "", line.units
+                )
         return total
 
     return render

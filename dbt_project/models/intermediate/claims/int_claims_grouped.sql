@@ -58,6 +58,16 @@ grouped as (
         encounters.coverage_id,
         encounters.secondary_coverage_id,
         encounters.secondary_payer_id,
+        -- The claim id the secondary payer is billed under (COB), fixed from the start so the
+        -- remittance side can recognise it; null when there is nothing to bill a second payer.
+        case
+            when
+                coalesce(
+                    encounters.secondary_payer_id != encounters.payer_id, encounters.secondary_payer_id is not null
+                )
+                and not encounters.is_self_pay
+                then {{ claim_id('encounters.encounter_id', 'encounters.secondary_payer_id') }}
+        end as secondary_claim_id,
         encounters.subscriber_id,
         encounters.relationship_to_subscriber,
         encounters.member_id,

@@ -1,7 +1,9 @@
 -- One row per 277CA claim status (ack_id), matched to our claim: normalised patient control
 -- number = claim_id of a submitted claim whose service dates contain the 277CA service date
 -- (when it has one); else the payer claim number (REF*1K) = CLP07 of a matched 835 claim
--- payment. claim_id is null when nothing matched (unmatched_reason).
+-- payment. claim_id is null when nothing matched (unmatched_reason). claim_id is the claim id
+-- billed (a primary claim or its secondary claim, macro billed_claims), as in
+-- int_ack_999_claims_matched; fct_claim_status_history maps it to the account.
 -- ack_result: accepted or rejected from is_accepted, else from the category code set
 -- (is_rejection), else unclear. A later 277CA repeating the same claim, category, code and date
 -- adds nothing (is_repeat_acknowledgement). event_date: STC02, else the day it was loaded.
@@ -13,9 +15,20 @@ acks as (
 
 ),
 
-claims as (
+primary_claims as (
 
     select * from {{ ref('fct_claims') }}
+
+),
+
+claims as (
+
+    -- The claim ids we bill under: primary claims and their secondary (COB) claims.
+    select
+        billed_claim_id as claim_id,
+        service_date,
+        service_date_to
+    from {{ billed_claims('primary_claims') }} as billed
 
 ),
 
@@ -55,11 +68,11 @@ control_number_claims as (
 
     select
         payer_claim_control_number,
-        min(claim_id) as claim_id
+        min(coalesce(billed_claim_id, claim_id)) as claim_id
     from claim_payments
     where claim_id is not null and payer_claim_control_number is not null
     group by payer_claim_control_number
-    having count(distinct claim_id) = 1
+    having count(distinct coalesce(billed_claim_id, claim_id)) = 1
 
 ),
 

@@ -3,6 +3,9 @@
 -- is_denial and denial_category come from seeds/remits/carc_codes.csv (a reason the seed does
 -- not list is not counted as a denial; a warn test names it). Amounts keep the 835 sign
 -- (positive reduces the payment; a reversal carries them negated).
+-- is_prior_payer_impact: reason 23 (the impact of prior payer adjudication) on a secondary
+-- payer's claim payment. It restates what the primary already paid and adjusted, which the
+-- ledger posted from the primary's 835, so it is recorded but moves no balance.
 with
 
 adjustments as (
@@ -38,6 +41,8 @@ final as (
         claim_payments.payment_id,
         claim_payments.payment_sequence,
         claim_payments.claim_id,
+        claim_payments.billed_claim_id,
+        claim_payments.payer_sequence,
         service_lines.claim_line_id,
         claim_payments.payer_id,
         claim_payments.event_date,
@@ -52,7 +57,9 @@ final as (
         service_lines.remark_codes,
         adjustments.segment_position,
         case when adjustments.service_line_id is null then 'claim' else 'line' end as adjustment_level,
-        coalesce(carc_codes.is_denial, false) as is_denial
+        coalesce(carc_codes.is_denial, false) as is_denial,
+        coalesce(claim_payments.payer_sequence = 'secondary' and adjustments.reason_code = '23', false)
+            as is_prior_payer_impact
 
     from adjustments
     inner join claim_payments

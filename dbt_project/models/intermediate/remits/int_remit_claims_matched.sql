@@ -2,6 +2,10 @@
 -- excluded), matched to our claim, never dropped: claim_id is null when no claim matched and
 -- unmatched_reason says why (the work queue picks these up).
 --
+-- CLP01 may name a primary claim or its secondary (COB) claim (macro billed_claims):
+-- billed_claim_id is the claim id matched, claim_id the account (fct_claims) the money posts
+-- to, payer_sequence primary or secondary.
+--
 -- Matching never relies on CLP01 alone. A candidate claim is found by
 --   1. patient_control_number: normalised CLP01 = fct_claims.claim_id; else
 --   2. truncated_patient_control_number: CLP01 of at least remit_min_truncated_pcn_length
@@ -42,9 +46,26 @@ service_lines as (
 
 ),
 
-claims as (
+primary_claims as (
 
     select * from {{ ref('fct_claims') }}
+
+),
+
+claims as (
+
+    -- Every claim id we bill under: the primary claims and their secondary (COB) claims. In
+    -- this model claim_id is the billed id (CLP01 answers it); the final select turns it into
+    -- the account claim_id and keeps the billed one as billed_claim_id.
+    select
+        billed_claim_id as claim_id,
+        claim_id as account_claim_id,
+        payer_id,
+        payer_sequence,
+        secondary_payer_id,
+        service_date,
+        service_date_to
+    from {{ billed_claims('primary_claims') }} as billed
 
 ),
 
@@ -449,7 +470,9 @@ final as (
         matched.remit_service_date_to,
         matched.service_line_count,
         matched.service_line_paid_amount,
-        matched.claim_id,
+        claims.account_claim_id as claim_id,
+        matched.claim_id as billed_claim_id,
+        claims.payer_sequence,
         matched.match_method,
         matched.unmatched_reason,
         matched.candidate_claim_id,

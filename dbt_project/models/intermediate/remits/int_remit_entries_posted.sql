@@ -18,7 +18,9 @@
 --               CO -> contractual_adjustment, PR -> patient_responsibility (transfer to the
 --               patient), OA, PI and anything else -> other_adjustment. CLP05 is not posted
 --               (the PR adjustments carry the patient's share with their reasons).
---               Predeterminations (CLP02 25) post no adjustments.
+--               Predeterminations (CLP02 25) post no adjustments. On a secondary payer's
+--               claim payment, reason 23 (impact of the prior payer) is prior_payer_adjustment
+--               with balance_component none: the primary's own entries already moved it.
 --   reversal    entries of a CLP02 22 claim payment have event_type reversal and keep the
 --               balance_component of what they reverse.
 -- Per provider adjustment (PLB):
@@ -118,12 +120,14 @@ adjustment_entries as (
         adjustments.claim_line_id,
         adjustments.payer_id,
         case
+            when adjustments.is_prior_payer_impact then 'prior_payer_adjustment'
             when adjustments.is_reversal then 'reversal'
             when adjustments.group_code = 'CO' then 'contractual_adjustment'
             when adjustments.group_code = 'PR' then 'patient_responsibility'
             else 'other_adjustment'
         end as event_type,
         case
+            when adjustments.is_prior_payer_impact then 'none'
             when adjustments.group_code = 'CO' then 'contractual_adjustment'
             when adjustments.group_code = 'PR' then 'patient_responsibility'
             else 'other_adjustment'

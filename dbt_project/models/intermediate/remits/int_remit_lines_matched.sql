@@ -25,9 +25,41 @@ claim_payments as (
 
 ),
 
-claim_lines as (
+account_claim_lines as (
 
     select * from {{ ref('fct_claim_lines') }}
+
+),
+
+billed_claims as (
+
+    -- The claim ids the claim payments answered (a primary claim, or its secondary claim).
+    select distinct
+        claim_id as account_claim_id,
+        coalesce(billed_claim_id, claim_id) as billed_claim_id
+    from claim_payments
+    where claim_id is not null
+
+),
+
+claim_lines as (
+
+    -- The account's lines as the billed claim named them: on a secondary claim the line id
+    -- (REF*6R) is built from the secondary claim id and the line number (macro
+    -- claim_line_id, as the 837 was written). In this model claim_id / claim_line_id are the
+    -- billed ids; the final select maps them back to the account's.
+    select  -- noqa: ST06 (sqlfluff reads '* exclude' as a calculation)
+        account_claim_lines.* exclude (claim_id, claim_line_id),
+        account_claim_lines.claim_line_id as account_claim_line_id,
+        billed_claims.billed_claim_id as claim_id,
+        case
+            when billed_claims.billed_claim_id = billed_claims.account_claim_id
+                then account_claim_lines.claim_line_id
+            else {{ claim_line_id('billed_claims.billed_claim_id', 'account_claim_lines.line_number') }}
+        end as claim_line_id
+    from account_claim_lines
+    inner join billed_claims
+        on account_claim_lines.claim_id = billed_claims.account_claim_id
 
 ),
 
@@ -36,7 +68,8 @@ remit_lines as (
     select
         service_lines.*,
         claim_payments.payment_id,
-        claim_payments.claim_id,
+        claim_payments.claim_id as account_claim_id,
+        coalesce(claim_payments.billed_claim_id, claim_payments.claim_id) as claim_id,
         coalesce(service_lines.original_procedure_code, service_lines.procedure_code) as billed_code,
         case when service_lines.procedure_qualifier = 'NU' then 'revenue' else 'procedure' end as code_kind,
         coalesce(service_lines.modifier_1, '') || '|' || coalesce(service_lines.modifier_2, '') || '|'
@@ -253,7 +286,7 @@ final as (
         remit_lines.service_line_id,
         remit_lines.claim_payment_id,
         remit_lines.payment_id,
-        remit_lines.claim_id,
+        remit_lines.account_claim_id as claim_id,
         remit_lines.procedure_qualifier,
         remit_lines.procedure_code,
         remit_lines.original_procedure_code,
@@ -271,11 +304,7 @@ final as (
         remit_lines.line_control_number,
         remit_lines.remark_codes,
         remit_lines.segment_position,
-        coalesce(
-            by_line_control_number.claim_line_id,
-            by_procedure_date_modifiers.claim_line_id,
-            by_procedure_date.claim_line_id
-        ) as claim_line_id,
+        matched_lines.account_claim_line_id as claim_line_id,
         coalesce(
             by_line_control_number.claim_line_id,
             by_procedure_date_modifiers.claim_line_id,
@@ -306,6 +335,14 @@ final as (
         on remit_lines.service_line_id = by_procedure_date_modifiers.service_line_id
     left join by_procedure_date
         on remit_lines.service_line_id = by_procedure_date.service_line_id
+    left join claim_lines as matched_lines
+        on
+            remit_lines.claim_id = matched_lines.claim_id
+            and coalesce(
+                by_line_control_number.claim_line_id,
+                by_procedure_date_modifiers.claim_line_id,
+                by_procedure_date.claim_line_id
+            ) = matched_lines.claim_line_id
 
 )
 

@@ -14,6 +14,9 @@
 --                                         a denial CARC took part of it (a denied or bundled
 --                                         line), else paid
 --   taken_back                         a PLB takeback that changed the claim's balance
+-- A secondary (COB) claim's events belong to its account (the primary claim's claim_id) with
+-- billed_claim_id and payer_sequence secondary, so the current status is the latest event of
+-- either payer.
 -- Order: event date, then source (submission, 999, 277CA, 835, PLB), then position.
 -- A repeated 999/277CA (same control numbers and status) adds no event; 999/277CA results
 -- that are unclear add none (the work queue reports them).
@@ -58,6 +61,18 @@ provider_adjustments as (
 claim_payment_codes as (
 
     select * from {{ ref('claim_payment_status_codes') }}
+
+),
+
+primary_claims as (
+
+    select * from {{ ref('fct_claims') }}
+
+),
+
+billed_claims as (
+
+    select * from {{ billed_claims('primary_claims') }} as billed
 
 ),
 
@@ -145,7 +160,7 @@ remit_events as (
 
     select
         '835:' || claim_payments.claim_payment_id as status_event_id,
-        claim_payments.claim_id,
+        coalesce(claim_payments.billed_claim_id, claim_payments.claim_id) as claim_id,
         case
             when claim_payments.claim_status_code = '22' then 'reversed'
             when claim_payments.claim_status_code = '25' then 'predetermination'
@@ -216,6 +231,21 @@ events as (
 
 ),
 
+accounted as (
+
+    -- Events name the claim id billed (a primary claim or its secondary claim); the history
+    -- belongs to the account (the primary claim), with the billed id and payer sequence kept.
+    select  -- noqa: ST06 (sqlfluff reads '* exclude' as a calculation)
+        events.* exclude (claim_id),
+        events.claim_id as billed_claim_id,
+        coalesce(billed_claims.claim_id, events.claim_id) as claim_id,
+        coalesce(billed_claims.payer_sequence, 'primary') as payer_sequence
+    from events
+    left join billed_claims
+        on events.claim_id = billed_claims.billed_claim_id
+
+),
+
 sequenced as (
 
     select
@@ -225,7 +255,7 @@ sequenced as (
             order by status_date, source_rank, source_sequence, source_position, status_event_id
         ) as status_seq,
         count(*) over (partition by claim_id) as status_count
-    from events
+    from accounted
 
 ),
 
@@ -234,6 +264,8 @@ final as (
     select
         cast(status_event_id as varchar) as status_event_id,
         cast(claim_id as varchar) as claim_id,
+        cast(billed_claim_id as varchar) as billed_claim_id,
+        cast(payer_sequence as varchar) as payer_sequence,
         cast(status_seq as integer) as status_seq,
         cast(status as varchar) as status,
         cast(status_date as date) as status_date,

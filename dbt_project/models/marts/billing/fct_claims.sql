@@ -20,6 +20,7 @@ final as (
         coverage_id,
         secondary_coverage_id,
         secondary_payer_id,
+        secondary_claim_id,
         subscriber_id,
         relationship_to_subscriber,
         member_id,
