@@ -32,8 +32,10 @@ install: $(VENV)/.synced
 demo: install
 	$(BIN)/revcycle demo
 
+# Two workers (the machines have two cores); a test file stays on one worker, so its module
+# fixtures are built once.
 test: install chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # The dashboard's browser test drives Debian's Chromium (never `playwright install`). Install it
 # when it is missing and we can (apt-get, root); otherwise say why and go on: that test then

@@ -49,6 +49,7 @@ from revcycle.marts import (  # noqa: E402
     release_dbt_duckdb,
 )
 from revcycle.paths import WorkArea, dbt_project_dir  # noqa: E402
+from revcycle.runs import recorded_run  # noqa: E402
 from revcycle.sim import SimResult, answer_outbox  # noqa: E402
 
 
@@ -172,11 +173,17 @@ def write_837_task(area_root: Path, gate: GateResult) -> tuple[EmittedFile, ...]
 def bill_ready_claims(data_dir: str | None = None) -> BillingSummary:
     """Gate the claims that are ready to bill, then write them to 837 files."""
     area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
-    gate = claims_gate_task(area.root)
-    files = write_837_task(area.root, gate)
-    return BillingSummary(
-        gate=gate.summary(), files=files, status=read_billing_status(area.warehouse)
-    )
+    with recorded_run(area, "bill-ready-claims", flow_run_id=_flow_run_id()) as record:
+        gate = claims_gate_task(area.root)
+        files = write_837_task(area.root, gate)
+        summary = BillingSummary(
+            gate=gate.summary(), files=files, status=read_billing_status(area.warehouse)
+        )
+        record.gate_result = summary.gate
+        record.claims_sent = summary.claims_emitted
+        record.amount_sent = summary.amount_emitted
+        record.files_837_written = len(files)
+    return summary
 
 
 @task(name="simulated-clearinghouse-and-payers")
@@ -226,9 +233,18 @@ def reconcile_inbox(data_dir: str | None = None, as_of: date | None = None) -> i
     the ops side matters because the ledger posts charges from the submissions).
     Returns the number of inbox files loaded."""
     area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
-    outcomes = load_inbox_task(area.root)
-    build_marts(area, as_of or date.today(), select=["source:x12+", "source:ops+"])
-    return sum(i.outcome.status is LoadStatus.LOADED for i in outcomes)
+    run_date = as_of or date.today()
+    with recorded_run(
+        area, "reconcile-inbox", flow_run_id=_flow_run_id(), as_of=run_date
+    ) as record:
+        outcomes = load_inbox_task(area.root)
+        # Only what depends on the X12 and ops sources changes; a warehouse that has never
+        # had a nightly build (a fresh install polled before 02:00) gets a full one.
+        select = ["source:x12+", "source:ops+"] if _marts_exist(area) else None
+        build_marts(area, run_date, select=select)
+        loaded = sum(i.outcome.status is LoadStatus.LOADED for i in outcomes)
+        record.inbox_files_loaded = loaded
+    return loaded
 
 
 @flow(name="revenue-cycle", log_prints=False)
@@ -247,6 +263,56 @@ def revenue_cycle(
     and their answers are reconciled in the same run."""
     area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
     run_date = as_of or date.today()
+    # One run at a time on a warehouse; the run and its figures go to ops.pipeline_runs.
+    with recorded_run(area, "revenue-cycle", flow_run_id=_flow_run_id(), as_of=run_date) as record:
+        summary = _revenue_cycle(
+            area,
+            run_date,
+            generate_encounters,
+            seed,
+            bill=bill,
+            simulate_partners=simulate_partners,
+        )
+        record.extract_files_loaded = summary.files_loaded
+        record.extract_files_skipped = summary.files_skipped
+        record.extract_files_quarantined = summary.files_quarantined
+        record.extract_rows_loaded = summary.rows_loaded
+        record.inbox_files_loaded = summary.inbox_files_loaded
+        record.claims_built = summary.marts.claims
+        if summary.billing is not None:
+            record.claims_sent = summary.billing.claims_emitted
+            record.amount_sent = summary.billing.amount_emitted
+            record.files_837_written = len(summary.billing.files)
+            record.gate_result = summary.billing.gate
+    return summary
+
+
+def _marts_exist(area: WorkArea) -> bool:
+    if not area.warehouse.exists():
+        return False
+    with duckdb.connect(str(area.warehouse), read_only=True) as con:
+        found = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'fct_claims'"
+        ).fetchall()
+    return bool(found[0][0])
+
+
+def _flow_run_id() -> str | None:
+    context = get_run_context()
+    flow_run = getattr(context, "flow_run", None)
+    return str(flow_run.id) if flow_run is not None else None
+
+
+def _revenue_cycle(
+    area: WorkArea,
+    run_date: date,
+    generate_encounters: int | None,
+    seed: int,
+    *,
+    bill: bool,
+    simulate_partners: bool,
+) -> CycleSummary:
     logger = get_run_logger()
     if generate_encounters:
         generate_task(area.root, generate_encounters, seed, run_date)

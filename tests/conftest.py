@@ -7,8 +7,12 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from revcycle.paths import WorkArea
 
 # Before anything imports Prefect: keep its state out of the user's home and the repo.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="revcycle-tests-"))
@@ -45,3 +49,12 @@ def small_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
         as_of=AS_OF,
     )
     return root / "extracts"
+
+
+@pytest.fixture(scope="session")
+def small_cycle_area(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
+    """``small_extract`` through one whole cycle without Prefect (tests/cycle_support.py),
+    built once per session. Read it; copy it (``copy_area``) before changing anything."""
+    from tests.cycle_support import build_cycle_area
+
+    return build_cycle_area(small_extract, tmp_path_factory.mktemp("small_cycle") / "data", AS_OF)

@@ -17,6 +17,7 @@ COMMANDS = [
     "build",
     "run",
     "bill",
+    "eligibility",
     "demo",
     "summary",
     "query",
@@ -25,6 +26,8 @@ COMMANDS = [
     "export",
     "docs",
     "dashboard",
+    "transport",
+    "serve",
 ]
 
 

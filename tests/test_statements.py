@@ -2,7 +2,8 @@
 ``small_extract``) ingested, built with dbt, gated and billed in 837 files, answered by the
 simulated clearinghouse and payers, the inbox loaded and the AR marts rebuilt, the order
 flows/revenue_cycle.py runs them in. Then ``revcycle statements`` runs as a user runs it and
-the PDFs are read back with pypdf.
+the PDFs are read back with pypdf. The warehouse is the session's small reconciled cycle
+(tests/cycle_support.py), copied.
 
 What a patient owes is computed here independently from the marts (the sum of
 ``fct_claim_balances.patient_responsibility_amount`` over the patient's claims, when above 0)
@@ -13,14 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,14 +27,7 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
-from revcycle.claims.emit import emit_claim_files
-from revcycle.config import submitter_from_env
-from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.gates.claims_gate import run_claims_gate
-from revcycle.inbox import load_inbox
-from revcycle.marts import dbt_environment, dbt_vars
-from revcycle.paths import WorkArea, dbt_project_dir
-from revcycle.sim import answer_outbox
+from revcycle.paths import WorkArea
 from revcycle.statements import (
     Address,
     build_statements,
@@ -44,66 +36,9 @@ from revcycle.statements import (
     render_statement,
     statement_file_name,
 )
-from tests.conftest import AS_OF
+from tests.cycle_support import copy_area
 
 STATEMENT_DATE = date(2026, 11, 2)
-SIM_SEED = 11
-
-
-def _dbt_build(area: WorkArea, *select: str) -> None:
-    project = str(dbt_project_dir())
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            *dbt_vars(AS_OF),
-            *(["--select", *select] if select else []),
-        ],
-        env={**os.environ, **dbt_environment(area)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
-def build_reconciled_warehouse(extract: Path, root: Path) -> WorkArea:
-    """ingest -> dbt build -> gate -> 837 files -> simulated partners -> inbox -> rebuild."""
-    area = WorkArea(root)
-    shutil.copytree(extract, area.extracts)
-    area.warehouse_dir.mkdir(parents=True)
-    outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
-    assert {o.status for o in outcomes} == {LoadStatus.LOADED}
-    _dbt_build(area)
-    with duckdb.connect(str(area.warehouse)) as con:
-        gate = run_claims_gate(con)
-        assert gate.success, gate.summary()
-        emitted = emit_claim_files(
-            con,
-            gate.claims,
-            gate.lines,
-            area.outbox / "837",
-            submitter_from_env(),
-            datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
-        )
-    assert emitted.claim_count > 0
-    with duckdb.connect(str(area.warehouse), read_only=True) as con:
-        fees = {
-            str(payer): Decimal(percent)
-            for payer, percent in con.execute(
-                "select payer_id, allowed_percent_of_charge from marts.dim_payers"
-            ).fetchall()
-        }
-    answered = answer_outbox(area.outbox, area.inbox, fees, seed=SIM_SEED, today=AS_OF)
-    assert answered.files_835
-    load_inbox(area.inbox, area.warehouse, area.archive, area.quarantine)
-    _dbt_build(area, "source:x12+", "source:ops+")
-    return area
 
 
 @dataclass(frozen=True)
@@ -161,8 +96,10 @@ def _pdf_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def reconciled(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
-    return build_reconciled_warehouse(small_extract, tmp_path_factory.mktemp("statements"))
+def reconciled(small_cycle_area: WorkArea, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
+    """The session's small reconciled cycle (tests/cycle_support.py), copied: statements are
+    written into the work area."""
+    return copy_area(small_cycle_area, tmp_path_factory.mktemp("statements") / "data")
 
 
 @pytest.fixture(scope="module")

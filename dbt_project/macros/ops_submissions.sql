@@ -20,3 +20,28 @@
         submitted_at timestamp
     )
 {%- endmacro %}
+
+{#- ops.eligibility_inquiries: one row per 270 inquiry sent (revcycle.eligibility writes it and
+    ensure_warehouse creates it). Same arrangement as ops.submissions: the staging model
+    creates it empty, with the same columns, when a warehouse does not have it yet. -#}
+
+{% macro ensure_ops_eligibility_inquiries() -%}
+    create schema if not exists ops;
+    create table if not exists ops.eligibility_inquiries (
+        inquiry_id varchar,
+        file_name varchar,
+        interchange_control_number varchar,
+        group_control_number varchar,
+        transaction_control_number varchar,
+        encounter_id varchar,
+        patient_id varchar,
+        coverage_id varchar,
+        coverage_order integer,
+        payer_id varchar,
+        member_id varchar,
+        billing_provider_npi varchar,
+        service_date date,
+        inquiry_date date,
+        sent_at timestamp
+    )
+{%- endmacro %}

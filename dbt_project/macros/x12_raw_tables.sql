@@ -1,4 +1,4 @@
-{#- The raw tables of parsed 999, 277CA and 835 files (docs/remittance-tables.md is the contract;
+{#- The raw tables of parsed 999, 277CA, 835 and 271 files (docs/remittance-tables.md is the contract;
     the Python inbox loader creates and fills them). A warehouse that never received a
     remittance has none of them, so each stg_x12__* model runs ensure_x12_raw_table as a
     pre-hook: it creates the raw table empty, with the contract's columns and the three lineage
@@ -137,6 +137,42 @@
             ('total_charge_amount', 'decimal(18,2)'),
             ('service_date', 'date'),
             ('status_codes', 'varchar'),
+            ('position', 'integer'),
+        ],
+        'x12_eligibility_responses': [
+            ('response_id', 'varchar'),
+            ('file_name', 'varchar'),
+            ('file_sha256', 'varchar'),
+            ('interchange_control_number', 'varchar'),
+            ('transaction_control_number', 'varchar'),
+            ('response_date', 'date'),
+            ('trace_number', 'varchar'),
+            ('trace_originator_id', 'varchar'),
+            ('payer_id', 'varchar'),
+            ('payer_name', 'varchar'),
+            ('information_receiver_id', 'varchar'),
+            ('subscriber_level', 'varchar'),
+            ('eligibility_date', 'date'),
+            ('coverage_status', 'varchar'),
+            ('reject_reason_code', 'varchar'),
+            ('benefit_count', 'integer'),
+            ('position', 'integer'),
+        ],
+        'x12_eligibility_benefits': [
+            ('benefit_id', 'varchar'),
+            ('response_id', 'varchar'),
+            ('benefit_code', 'varchar'),
+            ('coverage_level_code', 'varchar'),
+            ('service_type_codes', 'varchar'),
+            ('insurance_type_code', 'varchar'),
+            ('plan_coverage_description', 'varchar'),
+            ('time_period_qualifier', 'varchar'),
+            ('benefit_amount', 'decimal(18,2)'),
+            ('benefit_percent', 'decimal(18,4)'),
+            ('quantity_qualifier', 'varchar'),
+            ('benefit_quantity', 'decimal(18,4)'),
+            ('authorization_required', 'varchar'),
+            ('in_plan_network', 'varchar'),
             ('position', 'integer'),
         ],
     } -%}

@@ -6,6 +6,7 @@ import importlib
 import sys
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -121,22 +122,88 @@ def generate(
     )
 
 
+class ExtractFormat(StrEnum):
+    NATIVE = "native"
+    SYNTHEA = "synthea"
+
+
 @app.command()
 def ingest(
     extract_dir: Annotated[
         Path | None,
         typer.Argument(
-            help="Folder of extract CSV files. Default: <data-dir>/extracts.", file_okay=False
+            help="Folder of extract CSV files (default: <data-dir>/extracts), or with "
+            "--format synthea the folder of a Synthea CSV export.",
+            file_okay=False,
+        ),
+    ] = None,
+    format_: Annotated[
+        ExtractFormat,
+        typer.Option(
+            "--format",
+            help="native: our extract format. synthea: convert a Synthea CSV export into an "
+            "extract (docs/extract-format.md, Synthea), print what was mapped and left out, "
+            "then load it.",
+        ),
+    ] = ExtractFormat.NATIVE,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Synthea only: the extract date YYYY-MM-DD; later encounters are left out. "
+            "Default: today."
+        ),
+    ] = None,
+    lookback_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Synthea only: keep encounters of the last N days before --as-of "
+            "(default 365, Medicare's filing limit).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Synthea only: folder for the converted extract (its rejects go to "
+            "<out>/conversion/). Default: <data-dir>/extracts/synthea-<as-of>.",
+            file_okay=False,
         ),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Load extract files into the warehouse's raw schema; skip files already loaded,
-    quarantine malformed ones with a reason."""
+    quarantine malformed ones with a reason. With --format synthea, convert a Synthea CSV
+    export into an extract first."""
     from revcycle.extracts.load import LoadStatus, extract_files, load_extract_dir
 
     area = _area(data_dir)
-    source = extract_dir or area.extracts
+    if format_ is ExtractFormat.SYNTHEA:
+        from revcycle.extracts.synthea import (
+            DEFAULT_LOOKBACK_DAYS,
+            SyntheaFormatError,
+            convert_synthea,
+        )
+
+        if extract_dir is None:
+            raise _fail("--format synthea needs the folder of the Synthea CSV export")
+        day = _parse_date(as_of)
+        target = out or area.extracts / f"synthea-{day.isoformat()}"
+        try:
+            summary = convert_synthea(
+                extract_dir,
+                target,
+                as_of=day,
+                lookback_days=lookback_days or DEFAULT_LOOKBACK_DAYS,
+            )
+        except SyntheaFormatError as exc:
+            raise _fail(str(exc)) from None
+        for line in summary.report_lines():
+            console.print(line, markup=False, highlight=False)
+        source = target
+    else:
+        if as_of is not None or lookback_days is not None or out is not None:
+            raise _fail("--as-of, --lookback-days and --out apply to --format synthea only")
+        source = extract_dir or area.extracts
     files = extract_files(source)
     if not files:
         raise _fail(f"no extract files in {source}")
@@ -172,13 +239,15 @@ AsOfOption = Annotated[
 def build(as_of: AsOfOption = None, data_dir: DataDirOption = None) -> None:
     """Build the dbt project (staging, claim scrubber, marts, tests) against the warehouse."""
     from revcycle.marts import DbtBuildError, dbt_build_plain
+    from revcycle.runs import WarehouseBusyError, warehouse_lock
 
     area = _area(data_dir)
     if not area.warehouse.exists():
         raise _fail(f"no warehouse at {area.warehouse}: run `revcycle ingest` first")
     try:
-        dbt_build_plain(area, _parse_date(as_of))
-    except DbtBuildError as exc:
+        with warehouse_lock(area, "revcycle build"):
+            dbt_build_plain(area, _parse_date(as_of))
+    except (DbtBuildError, WarehouseBusyError) as exc:
         raise _fail(str(exc)) from None
     _print_marts(area)
 
@@ -211,6 +280,71 @@ def bill(data_dir: DataDirOption = None) -> None:
     if not state.is_completed():
         raise _fail(f"the billing run ended {state.name}: {state.message}")
     _print_billing(state.result())
+
+
+@app.command()
+def eligibility(
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="The day registration asks on, YYYY-MM-DD. Default: today."),
+    ] = None,
+    days: Annotated[
+        int,
+        typer.Option(min=0, help="Ask about encounters from the as-of date to this many days on."),
+    ] = 7,
+    recent_unbilled: Annotated[
+        bool,
+        typer.Option(
+            "--recent-unbilled",
+            help="Also ask about encounters of the DAYS days before the as-of date that are "
+            "not billed yet.",
+        ),
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write 270 eligibility inquiries (005010X279A1) for upcoming encounters, one file per
+    payer in <data-dir>/outbox/270/, each inquiry recorded in ops.eligibility_inquiries.
+    The payers' 271 answers are loaded from inbox/271/ by the next run (or the inbox flow)."""
+    from datetime import timedelta
+
+    import duckdb
+
+    from revcycle.config import submitter_from_env
+    from revcycle.eligibility import (
+        CANDIDATES_VIEW,
+        fetch_candidates,
+        now_utc,
+        send_inquiries,
+    )
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(
+            f"no warehouse at {area.warehouse}: run `revcycle demo` or `revcycle run` first"
+        )
+    day = _parse_date(as_of)
+    with duckdb.connect(str(area.warehouse)) as con:
+        try:
+            candidates = fetch_candidates(
+                con, as_of=day, days=days, include_recent_unbilled=recent_unbilled
+            )
+        except duckdb.CatalogException:
+            raise _fail(
+                f"{CANDIDATES_VIEW} is missing: run `revcycle build` (or `revcycle run`) first"
+            ) from None
+        result = send_inquiries(
+            con, candidates, area.outbox / "270", submitter_from_env(), now_utc(), as_of=day
+        )
+    window = f"{day} to {day + timedelta(days=days)}"
+    console.print(
+        f"{result.inquiry_count:,} eligibility inquiries for encounters from {window}"
+        + (" (and recent unbilled ones)" if recent_unbilled else "")
+        + f" in {len(result.files)} 270 file(s); {result.already_asked:,} already asked today"
+    )
+    for file in result.files:
+        console.print(f"  {file.path}  payer {file.payer_id}: {file.inquiry_count:,} inquiries")
+    for reason, count in result.skipped.items():
+        console.print(f"  not asked ({reason}): {count:,}")
 
 
 DEMO_ENCOUNTERS = 3000
@@ -326,6 +460,126 @@ def x12_parse_835(
             progress.advance(bar)
     if failed:
         raise typer.Exit(code=1)
+
+
+transport_app = typer.Typer(
+    help="Exchange files with the clearinghouse over SFTP (settings: REVCYCLE_SFTP_*).",
+    no_args_is_help=True,
+)
+app.add_typer(transport_app, name="transport")
+
+
+def _sftp_settings() -> Any:
+    from revcycle.config import SftpConfigError, sftp_from_env
+
+    try:
+        return sftp_from_env()
+    except SftpConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _print_transfer(transfer: Any) -> None:
+    where = f"{transfer.kind} {transfer.file_name}"
+    if transfer.local_name and transfer.local_name != transfer.file_name:
+        where += f" (saved as {transfer.local_name})"
+    if transfer.outcome == "failed":
+        err_console.print(f"[red]failed[/] {transfer.detail}", highlight=False)
+    elif transfer.outcome == "duplicate":
+        console.print(f"duplicate {where}: {transfer.detail}, loaded once", highlight=False)
+    elif transfer.outcome == "received":
+        console.print(f"received {where}", highlight=False)
+    elif transfer.outcome == "already_on_server":
+        console.print(f"sent {where} ({transfer.detail})", highlight=False)
+    else:
+        retried = f" after {transfer.attempts} attempts" if transfer.attempts > 1 else ""
+        console.print(f"{transfer.outcome} {where}{retried}", highlight=False)
+
+
+@transport_app.command("deliver")
+def transport_deliver(data_dir: DataDirOption = None) -> None:
+    """Upload every 837 in <data-dir>/outbox/837 not delivered yet to the clearinghouse's
+    outbound folder (temporary name, then rename; retried, never sent twice) and mark the
+    files a loaded 999 acknowledges. Exit code 1 when a file could not be delivered."""
+    from revcycle.transport import TransportError, deliver
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(f"no warehouse at {area.warehouse}: nothing was billed here yet")
+    config = _sftp_settings()
+    try:
+        result = deliver(area, config, on_file=_print_transfer)
+    except TransportError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"{len(result.sent)} file(s) delivered, {len(result.failed)} failed, "
+        f"{len(result.acknowledged)} newly acknowledged by a 999 "
+        f"({config.user}@{config.host}:{config.outbound_dir})",
+        highlight=False,
+    )
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+@transport_app.command("collect")
+def transport_collect(data_dir: DataDirOption = None) -> None:
+    """Download new files from the clearinghouse's inbound folders (999, 277CA, 835, 271)
+    into <data-dir>/inbox/<kind>/ without overwriting anything, then move them to the
+    remote processed folder (REVCYCLE_SFTP_AFTER_DOWNLOAD). Load them with `revcycle run`.
+    Exit code 1 when a file could not be collected."""
+    from revcycle.transport import TransportError, collect
+
+    area = _area(data_dir)
+    config = _sftp_settings()
+    try:
+        result = collect(area, config, on_file=_print_transfer)
+    except TransportError as exc:
+        raise _fail(str(exc)) from None
+    for folder in result.missing_folders:
+        err_console.print(f"[yellow]no remote folder[/] {folder} (skipped)", highlight=False)
+    console.print(
+        f"{len(result.received)} file(s) received, {len(result.duplicates)} duplicate(s), "
+        f"{len(result.failed)} failed -> {area.inbox}",
+        highlight=False,
+    )
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+@transport_app.command("status")
+def transport_status_command(
+    limit: Annotated[int, typer.Option(help="List at most this many open files.")] = 20,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Files sent and received (ops.transport_files) by state, and the 837s not yet
+    acknowledged by a 999, with their attempts and last error. No connection is made."""
+    from revcycle.transport import OUTBOUND, transport_status
+
+    area = _area(data_dir)
+    if not area.warehouse.exists():
+        raise _fail(f"no warehouse at {area.warehouse}")
+    files = transport_status(area)
+    counts: dict[tuple[str, str, str], int] = {}
+    for tracked in files:
+        key = (tracked.direction, tracked.kind, tracked.state)
+        counts[key] = counts.get(key, 0) + 1
+    table = RichTable(title="ops.transport_files", show_header=True)
+    for name in ("direction", "kind", "state"):
+        table.add_column(name)
+    table.add_column("files", justify="right")
+    for (direction, kind, state), count in counts.items():
+        table.add_row(direction, kind, state, f"{count:,}")
+    console.print(table)
+    waiting = [f for f in files if f.direction == OUTBOUND and f.state != "acknowledged"]
+    if waiting:
+        console.print(f"{len(waiting)} 837 file(s) without a 999 yet:", highlight=False)
+        for tracked in waiting[:limit]:
+            error = f": {tracked.last_error}" if tracked.last_error else ""
+            console.print(
+                f"  {tracked.file_name} {tracked.state}, {tracked.attempts} attempt(s){error}",
+                highlight=False,
+            )
+    else:
+        console.print(f"{len(files)} file(s) tracked; every 837 sent has its 999")
 
 
 @app.command()
@@ -536,6 +790,56 @@ def dashboard(
     import subprocess
 
     raise typer.Exit(code=subprocess.call(command, env=env))  # noqa: S603 (our own argv)
+
+
+@app.command()
+def serve(
+    limit: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Flow runs at a time. With 1, a run that falls due while another is running "
+            "waits for it (the nightly cycle and the 02:00 inbox poll never race for the "
+            "warehouse).",
+        ),
+    ] = 1,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Serve the scheduled deployments of deployments/prefect.yaml (the nightly cycle, the
+    hourly inbox poll) against the Prefect server PREFECT_API_URL points at, until Ctrl+C.
+    Their runs execute in this process's work area; stopping pauses their schedules."""
+    import os
+
+    from revcycle import deployments
+
+    if data_dir is not None:  # the deployments leave data_dir unset: runs use this one
+        os.environ["REVCYCLE_DATA_DIR"] = str(data_dir.resolve())
+    try:
+        specs = deployments.load_deployment_specs()
+        api_url = deployments.check_prefect_server(deployments.configured_api_url())
+        flows = [deployments.load_flow(spec) for spec in specs]
+        served = [
+            deployments.runner_deployment(spec, flow)
+            for spec, flow in zip(specs, flows, strict=True)
+        ]
+    except (deployments.DeploymentConfigError, deployments.PrefectServerError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"serving {len(served)} deployment(s) of {deployments.deployments_file()} on {api_url} "
+        f"(work area {_area(data_dir).root}, {limit} run(s) at a time):",
+        highlight=False,
+    )
+    for spec, flow in zip(specs, flows, strict=True):
+        when = "; ".join(f"cron {s.cron!r} {s.timezone or 'UTC'}" for s in spec.schedules)
+        console.print(f"  {deployments.full_name(spec, flow)}: {when or 'no schedule'}")
+    first = deployments.full_name(specs[0], flows[0]) if specs else "<flow>/<deployment>"
+    console.print(
+        f"UI: {deployments.ui_url() or api_url}; run one now: "
+        f"prefect deployment run {first!r}; Ctrl+C to stop",
+        highlight=False,
+    )
+    sys.stdout.flush()
+    deployments.serve(served, limit=limit)
 
 
 def _print_marts(area: WorkArea) -> None:

@@ -1,4 +1,5 @@
-"""Load the inbox (999, 277CA and 835 files from the clearinghouse and payers) into ``raw``.
+"""Load the inbox (999, 277CA, 835 and 271 files from the clearinghouse and payers) into
+``raw``.
 
 Every file ends in one of three places, recorded in ``ops.load_manifest``:
 - **loaded**: parsed with the project's one X12 reader, its rows inserted into
@@ -34,6 +35,7 @@ from revcycle.extracts.load import (
     quarantine_file,
     record_outcome,
 )
+from revcycle.remits.parse_271 import parse_271
 from revcycle.remits.parse_835 import parse_835
 from revcycle.remits.parse_acks import parse_277ca, parse_999
 from revcycle.remits.tables import arrow_schema
@@ -56,12 +58,17 @@ def _parse_277ca(data: bytes, name: str) -> dict[str, Sequence[tuple[Any, ...]]]
     return {"ack_277ca_claims": parse_277ca(data, name)}
 
 
+def _parse_271(data: bytes, name: str) -> dict[str, Sequence[tuple[Any, ...]]]:
+    return dict(parse_271(data, name))
+
+
 # Inbox sub-folder -> parser. Acknowledgements load before remittances so that a run sees a
-# claim's acceptance before its payment.
+# claim's acceptance before its payment; eligibility responses (271) are independent of both.
 PARSERS: dict[str, Callable[[bytes, str], dict[str, Sequence[tuple[Any, ...]]]]] = {
     "999": _parse_999,
     "277ca": _parse_277ca,
     "835": _parse_835,
+    "271": _parse_271,
 }
 
 

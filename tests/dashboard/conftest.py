@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from revcycle.paths import WorkArea
-from tests.conftest import AS_OF
-from tests.dashboard.support import build_cycle_area
 
 
 @pytest.fixture(scope="package")
-def dashboard_area(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
+def dashboard_area(small_cycle_area: WorkArea) -> WorkArea:
     """conftest's small_extract through the real cycle (loader, dbt build, gate, 837 writer,
-    simulated payers, inbox, second build), dated AS_OF."""
-    return build_cycle_area(small_extract, tmp_path_factory.mktemp("dashboard") / "data", AS_OF)
+    simulated payers, inbox, second build), dated AS_OF: the session's shared work area,
+    which the dashboard only reads."""
+    return small_cycle_area

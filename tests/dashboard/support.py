@@ -1,115 +1,14 @@
-"""A real warehouse for the dashboard tests, built as tests/dbt/test_kpi_marts.py builds its
-``cycle`` fixture: a generated extract through the loader, ``dbt build``, the claims gate, the
-837 writer, the simulated clearinghouse and payers, the inbox loader and a second ``dbt build``
-of what depends on the X12 and ops sources, all without Prefect and dated ``AS_OF``.
-
-Copied (not imported) from that module so the two can change independently; the figures the
-dashboard tests check are computed from the marts by the tests themselves.
-"""
+"""What the dashboard must show, computed from the marts by the tests themselves (never with
+revcycle.dashboard), on the session's small reconciled cycle (tests/cycle_support.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.paths import WorkArea, dbt_project_dir
-
-
-class CycleBuildError(AssertionError):
-    """A step of the cycle did not do what it should."""
-
-
-def dbt_build(
-    warehouse: Path, work: Path, as_of: date, select: list[str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``dbt build`` in a subprocess with the run's as-of date as scrub_as_of_date (as
-    revcycle.marts.dbt_vars passes it), artifacts and logs under ``work``."""
-    project = dbt_project_dir()
-    env = {
-        **os.environ,
-        "REVCYCLE_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(work / "dbt" / "target"),
-        "DBT_LOG_PATH": str(work / "dbt" / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--vars",
-            json.dumps({"scrub_as_of_date": as_of.isoformat()}),
-            *(["--select", *select] if select else []),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
-    """Copy ``extract`` into a new work area under ``root`` and run one whole cycle on it;
-    returns the work area (its warehouse is ``area.warehouse``)."""
-    from revcycle.claims.emit import emit_claim_files
-    from revcycle.config import submitter_from_env
-    from revcycle.gates.claims_gate import run_claims_gate
-    from revcycle.inbox import load_inbox
-    from revcycle.sim import answer_outbox
-
-    area = WorkArea(root)
-    shutil.copytree(extract, area.extracts)
-    warehouse = area.warehouse
-    outcomes = load_extract_dir(area.extracts, warehouse, area.quarantine)
-    if {o.status for o in outcomes} != {LoadStatus.LOADED}:
-        raise CycleBuildError(f"extract not loaded: {[o.reason for o in outcomes if o.reason]}")
-    built = dbt_build(warehouse, root, as_of)
-    if built.returncode != 0:
-        raise CycleBuildError(built.stdout[-6000:])
-
-    with duckdb.connect(str(warehouse)) as con:
-        gate = run_claims_gate(con)
-        if not gate.success:
-            raise CycleBuildError(gate.summary())
-        emitted = emit_claim_files(
-            con,
-            gate.claims,
-            gate.lines,
-            area.outbox / "837",
-            submitter_from_env(),
-            datetime.combine(as_of, time(9, 0)),
-        )
-        fee_schedules = {
-            str(payer): Decimal(percent)
-            for payer, percent in con.execute(
-                "select payer_id, allowed_percent_of_charge from marts.dim_payers"
-            ).fetchall()
-        }
-    if emitted.claim_count == 0:
-        raise CycleBuildError("no claim was written to an 837 file")
-    answer_outbox(area.outbox, area.inbox, fee_schedules, seed=11, today=as_of)
-    loaded = load_inbox(area.inbox, warehouse, area.archive, area.quarantine)
-    if not {i.outcome.status for i in loaded} <= {LoadStatus.LOADED, LoadStatus.SKIPPED}:
-        raise CycleBuildError("an inbox file was quarantined")
-    rebuilt = dbt_build(warehouse, root, as_of, select=["source:x12+", "source:ops+"])
-    if rebuilt.returncode != 0:
-        raise CycleBuildError(rebuilt.stdout[-6000:])
-    return area
 
 
 def dollars(amount: Decimal) -> str:

@@ -20,7 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,9 @@ import duckdb
 import pytest
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.paths import dbt_project_dir
+from revcycle.paths import WorkArea, dbt_project_dir
 from tests.conftest import AS_OF
+from tests.cycle_support import copy_area, dbt_build
 from tests.kpi_support import assert_kpis_match_ledger
 from tests.reconcile.test_reconcile_fixture import (
     C1,
@@ -138,51 +139,14 @@ def reconciled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cycle(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """conftest's small_extract through the real cycle (no Prefect), all dated AS_OF."""
-    from revcycle.claims.emit import emit_claim_files
-    from revcycle.config import submitter_from_env
-    from revcycle.gates.claims_gate import run_claims_gate
-    from revcycle.inbox import load_inbox
-    from revcycle.sim import answer_outbox
-
-    work = tmp_path_factory.mktemp("kpi_cycle")
-    extract = work / "extracts"
-    shutil.copytree(small_extract, extract)
-    warehouse = work / "warehouse" / "revcycle.duckdb"
-    outcomes = load_extract_dir(extract, warehouse, work / "quarantine")
-    assert {o.status for o in outcomes} == {LoadStatus.LOADED}
-    built = _dbt_build(warehouse, work, AS_OF)
-    assert built.returncode == 0, built.stdout[-6000:]
-
-    with duckdb.connect(str(warehouse)) as con:
-        gate = run_claims_gate(con)
-        assert gate.success, gate.summary()
-        emitted = emit_claim_files(
-            con,
-            gate.claims,
-            gate.lines,
-            work / "outbox" / "837",
-            submitter_from_env(),
-            datetime.combine(AS_OF, time(9, 0)),
-        )
-        fee_schedules = {
-            str(payer): D(percent)
-            for payer, percent in con.execute(
-                "select payer_id, allowed_percent_of_charge from marts.dim_payers"
-            ).fetchall()
-        }
-    assert emitted.claim_count > 0
-    answer_outbox(work / "outbox", work / "inbox", fee_schedules, seed=11, today=AS_OF)
-    loaded = load_inbox(work / "inbox", warehouse, work / "archive", work / "quarantine")
-    assert {i.outcome.status for i in loaded} <= {LoadStatus.LOADED, LoadStatus.SKIPPED}
-    rebuilt = _dbt_build(warehouse, work, AS_OF, select=["source:x12+", "source:ops+"])
-    assert rebuilt.returncode == 0, rebuilt.stdout[-6000:]
-
-    before = _snapshot(warehouse)
-    again = _dbt_build(warehouse, work, AS_OF, select=["path:models/marts/kpi"])
+def cycle(small_cycle_area: WorkArea, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """conftest's small_extract through the real cycle (no Prefect), all dated AS_OF, copied
+    so the KPI marts can be rebuilt here."""
+    area = copy_area(small_cycle_area, tmp_path_factory.mktemp("kpi_cycle") / "data")
+    before = _snapshot(area.warehouse)
+    again = dbt_build(area, AS_OF, select=["path:models/marts/kpi"])
     assert again.returncode == 0, again.stdout[-6000:]
-    return {"warehouse": warehouse, "before": before, "after": _snapshot(warehouse)}
+    return {"warehouse": area.warehouse, "before": before, "after": _snapshot(area.warehouse)}
 
 
 # --- 1. the hand-made reconciliation warehouse, as of 2026-06-05 -----------------------------

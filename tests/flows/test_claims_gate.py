@@ -51,6 +51,15 @@ def test_gate_stops_a_batch_with_a_planted_violation(tmp_path: Path) -> None:
             "select dataset, column_name, unexpected_count from marts.fct_gate_failures"
         ).fetchall()
         submitted = con.execute("select count(*) from ops.submissions").fetchone()
+        pipeline_runs = con.execute(
+            "select flow_name, status, message from marts.fct_pipeline_runs order by started_at"
+        ).fetchall()
     assert runs == [(False, 1, ready[0])]
+    # The run manifest: the build run completed, the billing run failed on the gate.
+    assert [(name, status) for name, status, _ in pipeline_runs] == [
+        ("revenue-cycle", "completed"),
+        ("bill-ready-claims", "failed"),
+    ]
+    assert "GateFailedError" in pipeline_runs[1][2]
     assert failures == [("claim_lines_ready_to_bill", "procedure_code", 2)]
     assert submitted == (0,)

@@ -17,6 +17,7 @@ from revcycle.remits.parse_835 import parse_835_file
 from revcycle.remits.parse_acks import parse_277ca, parse_999
 from revcycle.remits.tables import (
     ACK_TABLES,
+    ELIGIBILITY_TABLES,
     REMIT_835_TABLES,
     ROW_TYPES,
     TABLE_COLUMNS,
@@ -31,7 +32,11 @@ DUCKDB_TYPES = {"VARCHAR", "DECIMAL(18,2)", "DECIMAL(18,4)", "DATE", "INTEGER", 
 
 
 def test_every_table_has_a_row_type_with_the_same_columns() -> None:
-    assert set(TABLE_COLUMNS) == set(ROW_TYPES) == set(REMIT_835_TABLES) | set(ACK_TABLES)
+    assert (
+        set(TABLE_COLUMNS)
+        == set(ROW_TYPES)
+        == set(REMIT_835_TABLES) | set(ACK_TABLES) | set(ELIGIBILITY_TABLES)
+    )
     for table, columns in TABLE_COLUMNS.items():
         assert [name for name, _ in columns] == list(ROW_TYPES[table]._fields), table
         assert {kind for _, kind in columns} <= DUCKDB_TYPES, table

@@ -110,12 +110,22 @@ def test_short_isa_is_reported_as_such() -> None:
 
 
 def test_transaction_without_a_pyx12_map() -> None:
-    report = validate_file(FIXTURES / "ack" / "lfh-demo.270")
+    report = validate_file(FIXTURES / "ack" / "lfh-demo.276")
     assert not report.is_valid
     (issue,) = report.errors
     assert issue.code == "ENGINE"
-    assert "005010X279A1" in issue.message
+    assert "005010X212" in issue.message
     assert issue.segment_position == 2 and issue.segment_id == "GS"
+
+
+def test_eligibility_files_are_validated_with_the_derived_5010_maps() -> None:
+    # pyx12 4.0.0 has no 5010 270/271 map; revcycle.x12.pyx12_maps derives them from its 4010
+    # maps. The guide's 270 example is valid; the 271 example repeats service types in EB03
+    # (1^33^...), which pyx12 4.0.0 cannot split, and only that is reported.
+    assert validate_file(FIXTURES / "ack" / "lfh-demo.270").is_valid
+    report = validate_file(FIXTURES / "ack" / "lfh-demo.271")
+    assert not report.is_valid
+    assert {(i.segment_id, i.element) for i in report.errors} == {("EB", "EB03")}
 
 
 def test_layout_quirks_strict_and_normalised() -> None:

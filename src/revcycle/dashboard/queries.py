@@ -306,6 +306,78 @@ def ar_on_as_of(con: Connection) -> ArSnapshot | None:
     return ArSnapshot(d, Decimal(insurance), Decimal(patient), Decimal(total), int(open_claims))
 
 
+# --- eligibility ------------------------------------------------------------------------------
+
+ELIGIBILITY_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class EligibilityRate:
+    """Eligibility verification of the encounters around the as-of date
+    (marts.fct_encounter_eligibility, primary coverages): how many have an active 271 answer,
+    an inactive one, another answer (rejected, unclear), no answer yet, or were never asked."""
+
+    window_start: date
+    window_end: date
+    encounters: int
+    active: int
+    inactive: int
+    other_answer: int
+    no_answer: int
+    not_checked: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Share of the encounters with an active answer (None when there are none)."""
+        if not self.encounters:
+            return None
+        return Decimal(self.active) / Decimal(self.encounters)
+
+
+def eligibility_verification(
+    con: Connection, as_of: date | None, window_days: int = ELIGIBILITY_WINDOW_DAYS
+) -> EligibilityRate | None:
+    """Upcoming and recent encounters (primary coverage, dated ``window_days`` before to
+    ``window_days`` after ``as_of``) by verification status; None without the mart or date,
+    or while no inquiry was ever sent (eligibility checking is not in use)."""
+    if as_of is None or not has_relation(con, "marts", "fct_encounter_eligibility"):
+        return None
+    used = _rows(
+        con, "select count(*) from marts.fct_encounter_eligibility where inquiry_count > 0"
+    )
+    if not used[0][0]:
+        return None
+    start = date.fromordinal(as_of.toordinal() - window_days)
+    end = date.fromordinal(as_of.toordinal() + window_days)
+    rows = _rows(
+        con,
+        """
+        select
+            count(*),
+            count(*) filter (where verification_status = 'active'),
+            count(*) filter (where verification_status = 'inactive'),
+            count(*) filter (where verification_status in ('rejected', 'unclear')),
+            count(*) filter (where verification_status = 'no_answer'),
+            count(*) filter (where verification_status = 'not_checked')
+        from marts.fct_encounter_eligibility
+        where coverage_order = 1
+            and service_date between cast($start as date) and cast($end as date)
+        """,
+        {"start": start, "end": end},
+    )
+    total, active, inactive, other, no_answer, not_checked = rows[0]
+    return EligibilityRate(
+        window_start=start,
+        window_end=end,
+        encounters=int(total),
+        active=int(active),
+        inactive=int(inactive),
+        other_answer=int(other),
+        no_answer=int(no_answer),
+        not_checked=int(not_checked),
+    )
+
+
 def ar_daily(con: Connection) -> pd.DataFrame:
     """Insurance, patient and total A/R at the end of each day, with open claims."""
     return frame(
@@ -984,6 +1056,28 @@ def claim_edits(con: Connection, claim_id: str) -> pd.DataFrame:
 
 
 # --- pipeline runs ----------------------------------------------------------------------------
+
+
+def pipeline_runs(con: Connection, limit: int = 200) -> pd.DataFrame:
+    """The run manifest (marts.fct_pipeline_runs), latest first; empty when the warehouse
+    predates it."""
+    if not has_relation(con, "marts", "fct_pipeline_runs"):
+        return pd.DataFrame()
+    return frame(
+        con,
+        """
+        select
+            started_at, flow_name, status, cast(duration_seconds as double) as duration_seconds,
+            as_of_date,
+            extract_files_loaded, extract_files_skipped, extract_files_quarantined,
+            extract_rows_loaded, inbox_files_loaded, claims_built, claims_sent, amount_sent,
+            files_837_written, gate_result, message, run_id
+        from marts.fct_pipeline_runs
+        order by started_at desc
+        limit $limit
+        """,
+        {"limit": limit},
+    )
 
 
 def gate_runs(con: Connection) -> pd.DataFrame:

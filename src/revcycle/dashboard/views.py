@@ -102,6 +102,8 @@ def render_overview(con: Connection, filters: Filters) -> None:
             "marts.fct_ar_daily."
         )
 
+    _eligibility_section(con)
+
     st.subheader("Revenue-cycle KPIs")
     months = queries.kpi_months(con)
     month: date | None = st.selectbox(
@@ -140,6 +142,31 @@ def render_overview(con: Connection, filters: Filters) -> None:
         st.plotly_chart(charts.ar_trend_by_payer(by_payer), key="ar_trend_by_payer")
     _filters_note(
         filters, "payer (A/R by payer only); dates of service and providers do not apply."
+    )
+
+
+def _eligibility_section(con: Connection) -> None:
+    """Eligibility verification rate of the encounters around the as-of date (270/271)."""
+    rate = queries.eligibility_verification(con, queries.as_of_date(con))
+    if rate is None:
+        return
+    st.subheader("Eligibility verification")
+    cols = st.columns(4)
+    cols[0].metric(
+        "Verified active",
+        percent(rate.rate),
+        help="Share of the encounters whose latest 271 answer says the coverage is active",
+        border=True,
+    )
+    cols[1].metric("Inactive", count(rate.inactive), border=True)
+    cols[2].metric("Asked, no answer yet", count(rate.no_answer), border=True)
+    cols[3].metric("Never asked", count(rate.not_checked), border=True)
+    other = f", {count(rate.other_answer)} answered without a status" if rate.other_answer else ""
+    st.caption(
+        f"{count(rate.active)} of {count(rate.encounters)} insured encounters dated "
+        f"{rate.window_start} to {rate.window_end} (primary coverage){other}; "
+        "marts.fct_encounter_eligibility. Inactive ones are held by the scrubber "
+        "(ELIGIBILITY_INACTIVE); the sidebar filters do not apply."
     )
 
 
@@ -437,6 +464,17 @@ def render_runs(con: Connection, filters: Filters) -> None:
     cols[3].metric(
         "Claims sent", count(int(files["claims"].sum()) if not files.empty else 0), border=True
     )
+
+    st.subheader("Run history")
+    history = queries.pipeline_runs(con)
+    if history.empty:
+        st.info("No pipeline run has been recorded yet (marts.fct_pipeline_runs).")
+    else:
+        table(history)
+        st.caption(
+            "One row per run (nightly cycle, inbox poll, billing): status, what went in and "
+            "what came out. A run killed before its end shows as interrupted."
+        )
 
     st.subheader("Claims gate")
     if runs.empty:

@@ -106,11 +106,15 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(columns)})")
     # Every ops table dbt reads as a source must exist before the first build.
     from revcycle.claims.emit import ensure_emission_tables
+    from revcycle.eligibility import ensure_eligibility_tables
     from revcycle.gates.claims_gate import ensure_gate_tables
     from revcycle.remits.tables import TABLE_COLUMNS
+    from revcycle.runs import ensure_run_tables
 
     ensure_emission_tables(con)
     ensure_gate_tables(con)
+    ensure_run_tables(con)
+    ensure_eligibility_tables(con)
     for x12_table, x12_columns in TABLE_COLUMNS.items():
         body = ", ".join(f'"{name}" {type_}' for name, type_ in x12_columns)
         con.execute(

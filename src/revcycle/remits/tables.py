@@ -1,4 +1,5 @@
-"""Row types, column definitions and file writers for the tables read from 835, 999 and 277CA.
+"""Row types, column definitions and file writers for the tables read from 835, 999, 277CA and
+271 files.
 
 The contract is ``docs/remittance-tables.md``; this module is its executable form:
 
@@ -31,6 +32,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 __all__ = [
     "ACK_TABLES",
+    "ELIGIBILITY_TABLES",
     "REMIT_835_TABLES",
     "ROW_TYPES",
     "TABLE_COLUMNS",
@@ -39,6 +41,8 @@ __all__ = [
     "AdjustmentRow",
     "BalanceCheckRow",
     "ClaimRow",
+    "EligibilityBenefit",
+    "EligibilityResponse",
     "PaymentRow",
     "ProviderAdjustmentRow",
     "RemitAdjustment",
@@ -215,6 +219,49 @@ class Ack277caClaim(NamedTuple):
     position: int
 
 
+class EligibilityResponse(NamedTuple):
+    """``eligibility_responses``: one row per answered inquiry of a 271 (a ``TRN*2`` in a
+    2000C subscriber or 2000D dependent loop)."""
+
+    response_id: str
+    file_name: str
+    file_sha256: str
+    interchange_control_number: str | None
+    transaction_control_number: str | None
+    response_date: date | None
+    trace_number: str | None
+    trace_originator_id: str | None
+    payer_id: str | None
+    payer_name: str | None
+    information_receiver_id: str | None
+    subscriber_level: str  # subscriber | dependent
+    eligibility_date: date | None
+    coverage_status: str | None  # active | inactive | None
+    reject_reason_code: str | None
+    benefit_count: int
+    position: int
+
+
+class EligibilityBenefit(NamedTuple):
+    """``eligibility_benefits``: one row per EB segment of an answered inquiry."""
+
+    benefit_id: str
+    response_id: str
+    benefit_code: str | None
+    coverage_level_code: str | None
+    service_type_codes: str | None
+    insurance_type_code: str | None
+    plan_coverage_description: str | None
+    time_period_qualifier: str | None
+    benefit_amount: Decimal | None
+    benefit_percent: Decimal | None
+    quantity_qualifier: str | None
+    benefit_quantity: Decimal | None
+    authorization_required: str | None
+    in_plan_network: str | None
+    position: int
+
+
 # Plain-tuple rows of the 835 tables, as parse_835 builds them (same order as the records).
 PaymentRow = tuple[
     str, str, str, str | None, str | None, str | None, Decimal | None, str | None, str | None,
@@ -369,6 +416,42 @@ TABLE_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("status_codes", VARCHAR),
         ("position", INTEGER),
     ],
+    "eligibility_responses": [
+        ("response_id", VARCHAR),
+        ("file_name", VARCHAR),
+        ("file_sha256", VARCHAR),
+        ("interchange_control_number", VARCHAR),
+        ("transaction_control_number", VARCHAR),
+        ("response_date", DATE),
+        ("trace_number", VARCHAR),
+        ("trace_originator_id", VARCHAR),
+        ("payer_id", VARCHAR),
+        ("payer_name", VARCHAR),
+        ("information_receiver_id", VARCHAR),
+        ("subscriber_level", VARCHAR),
+        ("eligibility_date", DATE),
+        ("coverage_status", VARCHAR),
+        ("reject_reason_code", VARCHAR),
+        ("benefit_count", INTEGER),
+        ("position", INTEGER),
+    ],
+    "eligibility_benefits": [
+        ("benefit_id", VARCHAR),
+        ("response_id", VARCHAR),
+        ("benefit_code", VARCHAR),
+        ("coverage_level_code", VARCHAR),
+        ("service_type_codes", VARCHAR),
+        ("insurance_type_code", VARCHAR),
+        ("plan_coverage_description", VARCHAR),
+        ("time_period_qualifier", VARCHAR),
+        ("benefit_amount", MONEY),
+        ("benefit_percent", QUANTITY),
+        ("quantity_qualifier", VARCHAR),
+        ("benefit_quantity", QUANTITY),
+        ("authorization_required", VARCHAR),
+        ("in_plan_network", VARCHAR),
+        ("position", INTEGER),
+    ],
 }
 """``table -> [(column, DuckDB type)]`` in file column order, for ``raw.x12_<table>``."""
 
@@ -381,6 +464,8 @@ ROW_TYPES: dict[str, type[tuple[Any, ...]]] = {
     "remit_balance_checks": RemitBalanceCheck,
     "ack_999_transactions": Ack999Transaction,
     "ack_277ca_claims": Ack277caClaim,
+    "eligibility_responses": EligibilityResponse,
+    "eligibility_benefits": EligibilityBenefit,
 }
 
 REMIT_835_TABLES = (
@@ -392,6 +477,7 @@ REMIT_835_TABLES = (
     "remit_balance_checks",
 )
 ACK_TABLES = ("ack_999_transactions", "ack_277ca_claims")
+ELIGIBILITY_TABLES = ("eligibility_responses", "eligibility_benefits")
 
 
 # --------------------------------------------------------------------------------------------

@@ -127,6 +127,22 @@ class SimConfig:
 
     A payment that would be negative (takebacks larger than what it pays) pays 0 and
     forwards the balance (PLB ``FB``), recovered from the payee's next payments.
+
+    Eligibility (271 answers to our 270 inquiries; :mod:`revcycle.sim.eligibility`). The
+    answer about a coverage depends on the seed, the payer and the member id only, so asking
+    again gives the same answer:
+
+    - ``eligibility_inactive_rate`` 0.03: the payer reports the coverage inactive (``EB*6``);
+      so does every member id listed in ``eligibility_inactive_member_ids`` (for tests and
+      demos that need one particular coverage to be inactive).
+    - otherwise active (``EB*1``) with the deductible remaining this year (``EB*C``, time
+      period 29, one of ``eligibility_deductible_remaining_amounts``), an office visit copay
+      (``EB*B``, one of ``copay_amounts``) and coinsurance (``EB*A``, one of
+      ``coinsurance_percents``).
+    - ``eligibility_out_of_network_rate`` 0.05: share of (payer, billing provider NPI) pairs
+      outside the payer's network: the copay, coinsurance and deductible come with ``EB12``
+      ``N`` and the coinsurance is ``eligibility_out_of_network_coinsurance_percent`` (40);
+      in network they come with ``EB12`` ``Y``.
     """
 
     rejected_interchange_rate: float = 0.02
@@ -164,6 +180,16 @@ class SimConfig:
     secondary_coinsurance_percents: tuple[Decimal, ...] = (Decimal("10"), Decimal("20"))
     denial_reasons: tuple[DenialReason, ...] = DEFAULT_DENIAL_REASONS
     claim_rejections: tuple[ClaimRejection, ...] = DEFAULT_CLAIM_REJECTIONS
+    eligibility_inactive_rate: float = 0.03
+    eligibility_out_of_network_rate: float = 0.05
+    eligibility_inactive_member_ids: tuple[str, ...] = ()
+    eligibility_deductible_remaining_amounts: tuple[Decimal, ...] = (
+        Decimal("0.00"),
+        Decimal("150.00"),
+        Decimal("500.00"),
+        Decimal("1250.00"),
+    )
+    eligibility_out_of_network_coinsurance_percent: Decimal = Decimal("40")
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -185,5 +211,11 @@ class SimConfig:
             Decimal(0) <= p <= Decimal(100) for p in self.secondary_coinsurance_percents
         ):
             raise ValueError("secondary_coinsurance_percents need values from 0 to 100")
+        if not self.eligibility_deductible_remaining_amounts or any(
+            a < 0 for a in self.eligibility_deductible_remaining_amounts
+        ):
+            raise ValueError("eligibility_deductible_remaining_amounts need amounts of 0 or more")
+        if not Decimal(0) <= self.eligibility_out_of_network_coinsurance_percent <= Decimal(100):
+            raise ValueError("eligibility_out_of_network_coinsurance_percent must be 0 to 100")
         if not Decimal(0) <= self.reversal_fee_error_percent < Decimal(100):
             raise ValueError("reversal_fee_error_percent must be from 0 to below 100")

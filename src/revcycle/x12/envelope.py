@@ -238,9 +238,16 @@ def isa_segment(submitter: SubmitterConfig, interchange: int, now: datetime) -> 
     return text + "\n"
 
 
-def gs_segment(submitter: SubmitterConfig, group: int, version: str, now: datetime) -> str:
+def gs_segment(
+    submitter: SubmitterConfig,
+    group: int,
+    version: str,
+    now: datetime,
+    functional_id: str = "HC",
+) -> str:
+    """GS; ``functional_id`` (GS01) is ``HC`` for claims, ``HS`` for eligibility inquiries."""
     return (
-        f"GS*HC*{submitter.gs_sender_code}*{submitter.gs_receiver_code}"
+        f"GS*{functional_id}*{submitter.gs_sender_code}*{submitter.gs_receiver_code}"
         f"*{now:%Y%m%d}*{now:%H%M}*{group}*X*{version}{SEGMENT_END}"
     )
 

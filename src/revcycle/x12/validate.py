@@ -9,7 +9,9 @@ patient names and dates of birth must not reach our logs.
 Gotchas handled here (docs/x12.md): bytes are decoded by us (UTF-8, else cp1252) and passed
 as text; an over-long composite raises IndexError and an unknown GS08 raises EngineError inside
 pyx12 (both become issues, not crashes); the file must begin with the ISA for pyx12, so text
-before the ISA is reported rather than silently skipped.
+before the ISA is reported rather than silently skipped. pyx12 has no 5010 270/271 map: files
+whose GS08 is 005010X279A1 are validated against its 4010 maps brought to 5010
+(:mod:`revcycle.x12.pyx12_maps` says what that does and does not check).
 
 PHI: issue messages name segments, elements and codes. For the segments that carry patient
 data (NM1, N2, N3, N4, DMG, REF, PAT, PER) element values quoted by pyx12 are replaced by
@@ -38,6 +40,8 @@ import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
 
+from revcycle.x12.pyx12_maps import VERSION as ELIGIBILITY_VERSION
+from revcycle.x12.pyx12_maps import map_path as eligibility_map_path
 from revcycle.x12.reader import X12ReadError, decode_x12, iter_segments, read_interchanges
 
 __all__ = [
@@ -249,8 +253,9 @@ def _fill_segment_ids(issues: list[ValidationIssue], text: str, file_name: str) 
             )
 
 
-def _run_pyx12(text: str) -> tuple[bool, list[ValidationIssue]]:
-    """Run pyx12 on decoded text; returns (pyx12's verdict, issues)."""
+def _run_pyx12(text: str, map_path: str | None = None) -> tuple[bool, list[ValidationIssue]]:
+    """Run pyx12 on decoded text; returns (pyx12's verdict, issues). ``map_path``: a folder
+    of pyx12 maps other than pyx12's own (see :mod:`revcycle.x12.pyx12_maps`)."""
     issues: list[ValidationIssue] = []
     # pyx12 reads the ISA itself and only reports why it cannot through a log line: ask first.
     try:
@@ -278,6 +283,7 @@ def _run_pyx12(text: str) -> tuple[bool, list[ValidationIssue]]:
                 fd_html=None,
                 fd_xmldoc=None,
                 fd_json=fd_json,
+                map_path=map_path,
                 callback=track,
             )
         except pyx12.errors.EngineError as exc:
@@ -399,7 +405,11 @@ def validate_bytes(
                 )
     if issues:  # pyx12 would only say "not an X12 file" or misread the ISA
         return ValidationReport(file_name, False, issues)
-    ok, found = _run_pyx12(text)
+    # 270/271 (005010X279A1): pyx12 ships no 5010 map; use its 4010 map brought to 5010.
+    eligibility = any(
+        group.version == ELIGIBILITY_VERSION for i in interchanges for group in i.groups
+    )
+    ok, found = _run_pyx12(text, eligibility_map_path() if eligibility else None)
     _fill_segment_ids(found, text, file_name)
     found.sort(key=lambda i: (i.segment_position is None, i.segment_position or 0))
     return ValidationReport(file_name, ok and not found, found)

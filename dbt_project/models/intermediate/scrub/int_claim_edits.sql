@@ -15,6 +15,7 @@
     'int_claim_edits_line_codes',
     'int_claim_edits_line_amounts',
     'int_claim_edits_duplicates',
+    'int_claim_edits_eligibility',
 ] %}
 
 with

@@ -1,0 +1,114 @@
+"""One small reconciled warehouse for the tests that need a whole cycle but not Prefect.
+
+:func:`build_cycle_area` runs a generated extract through the real parts in the order
+flows/revenue_cycle.py runs them: the loader, ``dbt build``, the claims gate, the 837 writer,
+the simulated clearinghouse and payers, the inbox loader and a second ``dbt build`` of what
+depends on the X12 and ops sources, all dated ``as_of`` (submissions at 09:00 that day).
+
+The session fixture ``small_cycle_area`` (tests/conftest.py) builds it once; the KPI,
+statements and dashboard tests read it, and copy it (:func:`copy_area`) before changing
+anything. Each of them computes the figures it checks from the marts itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from revcycle.extracts.load import LoadStatus, load_extract_dir
+from revcycle.marts import dbt_environment, dbt_vars
+from revcycle.paths import WorkArea, dbt_project_dir
+
+SIM_SEED = 11
+
+
+class CycleBuildError(AssertionError):
+    """A step of the cycle did not do what it should."""
+
+
+def dbt_build(
+    area: WorkArea, as_of: date, select: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``dbt build`` in a subprocess as revcycle.marts runs it (the run's as-of date as
+    scrub_as_of_date, artifacts and logs in the work area)."""
+    project = str(dbt_project_dir())
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            *dbt_vars(as_of),
+            *(["--select", *select] if select else []),
+        ],
+        env={**os.environ, **dbt_environment(area)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
+    """Copy ``extract`` into a new work area at ``root`` and run one whole cycle on it."""
+    from revcycle.claims.emit import emit_claim_files
+    from revcycle.config import submitter_from_env
+    from revcycle.gates.claims_gate import run_claims_gate
+    from revcycle.inbox import load_inbox
+    from revcycle.sim import answer_outbox
+
+    area = WorkArea(root)
+    shutil.copytree(extract, area.extracts)
+    area.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
+    if {o.status for o in outcomes} != {LoadStatus.LOADED}:
+        raise CycleBuildError(f"extract not loaded: {[o.reason for o in outcomes if o.reason]}")
+    built = dbt_build(area, as_of)
+    if built.returncode != 0:
+        raise CycleBuildError(built.stdout[-6000:])
+
+    with duckdb.connect(str(area.warehouse)) as con:
+        gate = run_claims_gate(con)
+        if not gate.success:
+            raise CycleBuildError(gate.summary())
+        emitted = emit_claim_files(
+            con,
+            gate.claims,
+            gate.lines,
+            area.outbox / "837",
+            submitter_from_env(),
+            datetime.combine(as_of, time(9, 0)),
+        )
+        fee_schedules = {
+            str(payer): Decimal(percent)
+            for payer, percent in con.execute(
+                "select payer_id, allowed_percent_of_charge from marts.dim_payers"
+            ).fetchall()
+        }
+    if emitted.claim_count == 0:
+        raise CycleBuildError("no claim was written to an 837 file")
+    answered = answer_outbox(area.outbox, area.inbox, fee_schedules, seed=SIM_SEED, today=as_of)
+    if not answered.files_835:
+        raise CycleBuildError("the simulated payers wrote no 835")
+    loaded = load_inbox(area.inbox, area.warehouse, area.archive, area.quarantine)
+    if not {i.outcome.status for i in loaded} <= {LoadStatus.LOADED, LoadStatus.SKIPPED}:
+        raise CycleBuildError("an inbox file was quarantined")
+    rebuilt = dbt_build(area, as_of, select=["source:x12+", "source:ops+"])
+    if rebuilt.returncode != 0:
+        raise CycleBuildError(rebuilt.stdout[-6000:])
+    return area
+
+
+def copy_area(area: WorkArea, root: Path) -> WorkArea:
+    """A private copy of a work area (warehouse, outbox, archive ...) to change freely."""
+    shutil.copytree(area.root, root, ignore=shutil.ignore_patterns("dbt"))
+    return WorkArea(root)
