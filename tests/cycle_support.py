@@ -34,10 +34,15 @@ class CycleBuildError(AssertionError):
 
 
 def dbt_build(
-    area: WorkArea, as_of: date, select: list[str] | None = None
+    area: WorkArea,
+    as_of: date,
+    select: list[str] | None = None,
+    *,
+    full_refresh: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``dbt build`` in a subprocess as revcycle.marts runs it (the run's as-of date as
-    scrub_as_of_date, artifacts and logs in the work area)."""
+    scrub_as_of_date, artifacts and logs in the work area); ``full_refresh`` rebuilds the
+    incremental models from scratch."""
     project = str(dbt_project_dir())
     return subprocess.run(
         [
@@ -49,6 +54,7 @@ def dbt_build(
             project,
             *dbt_vars(as_of),
             *(["--select", *select] if select else []),
+            *(["--full-refresh"] if full_refresh else []),
         ],
         env={**os.environ, **dbt_environment(area)},
         capture_output=True,
@@ -60,12 +66,6 @@ def dbt_build(
 
 def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
     """Copy ``extract`` into a new work area at ``root`` and run one whole cycle on it."""
-    from revcycle.claims.emit import emit_claim_files
-    from revcycle.config import submitter_from_env
-    from revcycle.gates.claims_gate import run_claims_gate
-    from revcycle.inbox import load_inbox
-    from revcycle.sim import answer_outbox
-
     area = WorkArea(root)
     shutil.copytree(extract, area.extracts)
     area.warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +75,20 @@ def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
     built = dbt_build(area, as_of)
     if built.returncode != 0:
         raise CycleBuildError(built.stdout[-6000:])
+
+    bill_and_reconcile(area, as_of)
+    return area
+
+
+def bill_and_reconcile(area: WorkArea, as_of: date) -> None:
+    """One billing night on a built work area: the claims gate, the 837 writer (whatever is
+    ready, secondaries included), the simulated clearinghouse and payers, the inbox loader and
+    ``dbt build`` of what depends on the X12 and ops sources."""
+    from revcycle.claims.emit import emit_claim_files
+    from revcycle.config import submitter_from_env
+    from revcycle.gates.claims_gate import run_claims_gate
+    from revcycle.inbox import load_inbox
+    from revcycle.sim import answer_outbox
 
     with duckdb.connect(str(area.warehouse)) as con:
         gate = run_claims_gate(con)
@@ -105,7 +119,6 @@ def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
     rebuilt = dbt_build(area, as_of, select=["source:x12+", "source:ops+"])
     if rebuilt.returncode != 0:
         raise CycleBuildError(rebuilt.stdout[-6000:])
-    return area
 
 
 def copy_area(area: WorkArea, root: Path) -> WorkArea:

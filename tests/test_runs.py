@@ -43,17 +43,34 @@ def _hold(area: WorkArea, seconds: float) -> subprocess.Popen[str]:
     return holder
 
 
-def test_a_second_run_stops_with_a_clear_message_naming_the_first(tmp_path: Path) -> None:
+# Settings that pass validation; no connection is attempted while the warehouse is busy.
+SFTP_SETTINGS = {
+    "REVCYCLE_SFTP_HOST": "127.0.0.1",
+    "REVCYCLE_SFTP_USER": "billing",
+    "REVCYCLE_SFTP_KEY": "/nonexistent/id_ed25519",
+    "REVCYCLE_SFTP_HOST_KEY": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHZ1bm5lbHZ1bm5lbHZ1bm5lbHZ1bm5lbHZ1",
+    "REVCYCLE_SFTP_OUTBOUND_DIR": "outbound",
+}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["build"], ["transport", "deliver"], ["transport", "collect"], ["transport", "status"]],
+    ids=" ".join,
+)
+def test_a_second_run_stops_with_a_clear_message_naming_the_first(
+    tmp_path: Path, command: list[str]
+) -> None:
     area = WorkArea(tmp_path / "data")
     area.warehouse_dir.mkdir(parents=True)
     duckdb.connect(str(area.warehouse)).close()
     holder = _hold(area, 30)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "revcycle", "build", "--data-dir", str(area.root)],
+            [sys.executable, "-m", "revcycle", *command, "--data-dir", str(area.root)],
             capture_output=True,
             text=True,
-            env={**os.environ, "REVCYCLE_LOCK_WAIT_SECONDS": "1"},
+            env={**os.environ, **SFTP_SETTINGS, "REVCYCLE_LOCK_WAIT_SECONDS": "1"},
             timeout=120,
             check=False,
         )

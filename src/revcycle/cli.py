@@ -236,7 +236,19 @@ AsOfOption = Annotated[
 
 
 @app.command()
-def build(as_of: AsOfOption = None, data_dir: DataDirOption = None) -> None:
+def build(
+    as_of: AsOfOption = None,
+    data_dir: DataDirOption = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild the incremental models (remittance staging, the AR ledger) from "
+            "the raw tables instead of adding what is new. Gives the same rows; use it after "
+            "upgrading revcycle or repairing raw data.",
+        ),
+    ] = False,
+) -> None:
     """Build the dbt project (staging, claim scrubber, marts, tests) against the warehouse."""
     from revcycle.marts import DbtBuildError, dbt_build_plain
     from revcycle.runs import WarehouseBusyError, warehouse_lock
@@ -246,7 +258,7 @@ def build(as_of: AsOfOption = None, data_dir: DataDirOption = None) -> None:
         raise _fail(f"no warehouse at {area.warehouse}: run `revcycle ingest` first")
     try:
         with warehouse_lock(area, "revcycle build"):
-            dbt_build_plain(area, _parse_date(as_of))
+            dbt_build_plain(area, _parse_date(as_of), ["--full-refresh"] if full_refresh else None)
     except (DbtBuildError, WarehouseBusyError) as exc:
         raise _fail(str(exc)) from None
     _print_marts(area)
@@ -500,15 +512,18 @@ def transport_deliver(data_dir: DataDirOption = None) -> None:
     """Upload every 837 in <data-dir>/outbox/837 not delivered yet to the clearinghouse's
     outbound folder (temporary name, then rename; retried, never sent twice) and mark the
     files a loaded 999 acknowledges. Exit code 1 when a file could not be delivered."""
+    from revcycle.runs import WarehouseBusyError, warehouse_lock
     from revcycle.transport import TransportError, deliver
 
     area = _area(data_dir)
     if not area.warehouse.exists():
         raise _fail(f"no warehouse at {area.warehouse}: nothing was billed here yet")
     config = _sftp_settings()
+    # Delivery records its files in ops.transport_files: one writer on the warehouse at a time.
     try:
-        result = deliver(area, config, on_file=_print_transfer)
-    except TransportError as exc:
+        with warehouse_lock(area, "revcycle transport deliver"):
+            result = deliver(area, config, on_file=_print_transfer)
+    except (TransportError, WarehouseBusyError) as exc:
         raise _fail(str(exc)) from None
     console.print(
         f"{len(result.sent)} file(s) delivered, {len(result.failed)} failed, "
@@ -526,13 +541,15 @@ def transport_collect(data_dir: DataDirOption = None) -> None:
     into <data-dir>/inbox/<kind>/ without overwriting anything, then move them to the
     remote processed folder (REVCYCLE_SFTP_AFTER_DOWNLOAD). Load them with `revcycle run`.
     Exit code 1 when a file could not be collected."""
+    from revcycle.runs import WarehouseBusyError, warehouse_lock
     from revcycle.transport import TransportError, collect
 
     area = _area(data_dir)
     config = _sftp_settings()
     try:
-        result = collect(area, config, on_file=_print_transfer)
-    except TransportError as exc:
+        with warehouse_lock(area, "revcycle transport collect"):
+            result = collect(area, config, on_file=_print_transfer)
+    except (TransportError, WarehouseBusyError) as exc:
         raise _fail(str(exc)) from None
     for folder in result.missing_folders:
         err_console.print(f"[yellow]no remote folder[/] {folder} (skipped)", highlight=False)
@@ -552,12 +569,18 @@ def transport_status_command(
 ) -> None:
     """Files sent and received (ops.transport_files) by state, and the 837s not yet
     acknowledged by a 999, with their attempts and last error. No connection is made."""
+    from revcycle.runs import WarehouseBusyError, warehouse_lock
     from revcycle.transport import OUTBOUND, transport_status
 
     area = _area(data_dir)
     if not area.warehouse.exists():
         raise _fail(f"no warehouse at {area.warehouse}")
-    files = transport_status(area)
+    try:
+        # Status marks newly acknowledged files first, so it writes too.
+        with warehouse_lock(area, "revcycle transport status"):
+            files = transport_status(area)
+    except WarehouseBusyError as exc:
+        raise _fail(str(exc)) from None
     counts: dict[tuple[str, str, str], int] = {}
     for tracked in files:
         key = (tracked.direction, tracked.kind, tracked.state)

@@ -1,86 +1,49 @@
 -- The accounts-receivable ledger: one row per financial event (ledger_entry_id) on the
--- insurance side of a claim, from the 837 submissions and the 835 remittances.
+-- insurance side of a claim, from the 837 submissions and the 835 remittances. The posting
+-- rules and the sign convention are in intermediate/remits/int_ar_ledger_entries.
 --
--- Sign convention: amount is the effect on what the insurance still owes on the claim.
--- Charges are positive; payments, contractual and other adjustments and transfers to the
--- patient are negative; reversals carry the opposite sign of what they reverse; takebacks are
--- positive; interest is negative (cash in, outside the claim's balance). So for a claim,
--- open balance = sum(amount) over its entries whose balance_component is not 'none'.
--- Posting rules: int_claim_charges_posted (charges, voids, self-pay),
--- int_remit_entries_posted (835) and int_secondary_transfers_posted (the primary's
--- patient share moved to the secondary payer when the COB claim is sent). Rebuilt from raw
--- every run (a table; incremental-friendly: entries are immutable and their ids
--- deterministic).
+-- Incremental: the ledger only grows, and a nightly run should not rewrite years of posted
+-- entries. An incremental build writes the entries that are new or whose posting changed
+-- (delete+insert on ledger_entry_id) and deletes those no longer posted (post-hook), so the
+-- table always equals a full refresh (tests/dbt/test_incremental_models.py proves it). Entries
+-- already posted and unchanged are never rewritten.
+{{
+    config(
+        materialized='incremental',
+        unique_key='ledger_entry_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_ledger_entries_no_longer_posted() }}",
+    )
+}}
+
+{%- set ledger_columns = [
+    'ledger_entry_id', 'claim_id', 'claim_line_id', 'payer_id', 'payer_sequence', 'event_type',
+    'balance_component', 'amount', 'is_cash', 'is_denial', 'group_code', 'reason_code',
+    'event_date', 'source_type', 'source_id', 'payment_id', 'claim_payment_id',
+    'payer_claim_control_number',
+] %}
+
 with
 
-charge_entries as (
+posted_entries as (
 
-    select * from {{ ref('int_claim_charges_posted') }}
-
-),
-
-remit_entries as (
-
-    select * from {{ ref('int_remit_entries_posted') }}
+    select {{ ledger_columns | join(', ') }}
+    from {{ ref('int_ar_ledger_entries') }}
 
 ),
 
-secondary_transfers as (
+-- In an incremental build, EXCEPT (whole rows, nulls equal) keeps what is new or changed.
+entries_to_write as (
 
-    select * from {{ ref('int_secondary_transfers_posted') }}
-
-),
-
-claims as (
-
-    select * from {{ ref('fct_claims') }}
-
-),
-
-entries as (
-
-    select * from charge_entries
-    union all
-    select * from remit_entries
-    union all
-    select * from secondary_transfers
+    select * from posted_entries
+    {{ except_rows_already_built(ledger_columns) }}
 
 ),
 
 final as (
 
-    select
-        cast(entries.ledger_entry_id as varchar) as ledger_entry_id,
-        cast(entries.claim_id as varchar) as claim_id,
-        cast(entries.claim_line_id as varchar) as claim_line_id,
-        cast(entries.payer_id as varchar) as payer_id,
-        -- The secondary (COB) payer's entries: a claim only has a secondary claim when its
-        -- secondary payer differs from the primary, so the payer tells them apart.
-        cast(
-            case
-                when entries.claim_id is null then null
-                when entries.payer_id = claims.secondary_payer_id and claims.secondary_claim_id is not null
-                    then 'secondary'
-                else 'primary'
-            end as varchar
-        ) as payer_sequence,
-        cast(entries.event_type as varchar) as event_type,
-        cast(entries.balance_component as varchar) as balance_component,
-        cast(entries.amount as decimal(18, 2)) as amount,
-        cast(entries.is_cash as boolean) as is_cash,
-        cast(entries.is_denial as boolean) as is_denial,
-        cast(entries.group_code as varchar) as group_code,
-        cast(entries.reason_code as varchar) as reason_code,
-        cast(entries.event_date as date) as event_date,
-        cast(entries.source_type as varchar) as source_type,
-        cast(entries.source_id as varchar) as source_id,
-        cast(entries.payment_id as varchar) as payment_id,
-        cast(entries.claim_payment_id as varchar) as claim_payment_id,
-        cast(entries.payer_claim_control_number as varchar) as payer_claim_control_number
-
-    from entries
-    left join claims
-        on entries.claim_id = claims.claim_id
+    select * from entries_to_write
 
 )
 

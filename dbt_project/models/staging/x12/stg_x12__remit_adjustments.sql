@@ -1,13 +1,21 @@
 -- One row per CAS reason/amount triplet (adjustment_id), claim or line level, typed and
 -- trimmed. amount keeps the 835 sign: positive reduces the payment (a reversal carries the
 -- original reason codes with negated amounts). CARCs stay text.
-{{ config(pre_hook="{{ ensure_x12_raw_table('x12_remit_adjustments') }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ ensure_x12_raw_table('x12_remit_adjustments') }}",
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('x12', 'x12_remit_adjustments') }}
+    {{ raw_loaded_since_last_build() }}
 
 ),
 
@@ -34,6 +42,7 @@ first_load as (
 
     select *
     from renamed
+    {{ not_already_staged(['adjustment_id'], 'renamed') }}
     qualify row_number() over (partition by adjustment_id order by loaded_at, source_file) = 1
 
 ),

@@ -1,13 +1,21 @@
 -- One row per balancing check the 835 parser ran (payment_id, claim_payment_id,
 -- service_line_id, check_level), typed. The parser records imbalances and never corrects them;
 -- reconciliation turns the failed ones into work items.
-{{ config(pre_hook="{{ ensure_x12_raw_table('x12_remit_balance_checks') }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ ensure_x12_raw_table('x12_remit_balance_checks') }}",
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('x12', 'x12_remit_balance_checks') }}
+    {{ raw_loaded_since_last_build() }}
 
 ),
 
@@ -33,6 +41,7 @@ first_load as (
 
     select *
     from renamed
+    {{ not_already_staged(['payment_id', 'claim_payment_id', 'service_line_id', 'check_level'], 'renamed') }}
     qualify row_number() over (
         partition by payment_id, claim_payment_id, service_line_id, check_level
         order by loaded_at, source_file

@@ -2,13 +2,21 @@
 -- patient_control_number keeps CLP01 as the payer returned it (trimmed);
 -- patient_control_number_normalised is the matching key: upper-cased and trimmed, because
 -- payers upper-case (and sometimes truncate) what we sent in CLM01. Null when empty.
-{{ config(pre_hook="{{ ensure_x12_raw_table('x12_remit_claims') }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ ensure_x12_raw_table('x12_remit_claims') }}",
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('x12', 'x12_remit_claims') }}
+    {{ raw_loaded_since_last_build() }}
 
 ),
 
@@ -45,6 +53,7 @@ first_load as (
 
     select *
     from renamed
+    {{ not_already_staged(['claim_payment_id'], 'renamed') }}
     qualify row_number() over (partition by claim_payment_id order by loaded_at, source_file) = 1
 
 ),

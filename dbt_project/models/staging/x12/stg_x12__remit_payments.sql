@@ -2,13 +2,21 @@
 -- derived from the file's sha256, so a row id repeats only if the same file was loaded twice;
 -- the first load is kept. Re-deliveries of the same payment in other files (new bytes, same
 -- trace number) are kept here and resolved in int_remit_payments_deduplicated.
-{{ config(pre_hook="{{ ensure_x12_raw_table('x12_remit_payments') }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ ensure_x12_raw_table('x12_remit_payments') }}",
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('x12', 'x12_remit_payments') }}
+    {{ raw_loaded_since_last_build() }}
 
 ),
 
@@ -45,6 +53,7 @@ first_load as (
 
     select *
     from renamed
+    {{ not_already_staged(['payment_id'], 'renamed') }}
     qualify row_number() over (partition by payment_id order by loaded_at, source_file) = 1
 
 ),

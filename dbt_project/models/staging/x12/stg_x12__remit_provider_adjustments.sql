@@ -2,13 +2,21 @@
 -- the 835 sign: positive reduces the payment (a takeback), negative adds to it (interest L6).
 -- reference_id_normalised is PLB03-2 upper-cased and trimmed, the key reconciliation resolves
 -- to a claim.
-{{ config(pre_hook="{{ ensure_x12_raw_table('x12_remit_provider_adjustments') }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ ensure_x12_raw_table('x12_remit_provider_adjustments') }}",
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('x12', 'x12_remit_provider_adjustments') }}
+    {{ raw_loaded_since_last_build() }}
 
 ),
 
@@ -35,6 +43,7 @@ first_load as (
 
     select *
     from renamed
+    {{ not_already_staged(['provider_adjustment_id'], 'renamed') }}
     qualify row_number() over (partition by provider_adjustment_id order by loaded_at, source_file) = 1
 
 ),

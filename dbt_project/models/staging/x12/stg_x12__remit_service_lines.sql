@@ -1,13 +1,21 @@
 -- One row per 835 service line payment (service_line_id, one SVC), typed and trimmed. Codes
 -- are upper-cased text (leading zeros kept: revenue code 0450); line_control_number is the
 -- REF*6R the payer echoed, upper-cased like our claim_line_id.
-{{ config(pre_hook="{{ ensure_x12_raw_table('x12_remit_service_lines') }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ ensure_x12_raw_table('x12_remit_service_lines') }}",
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('x12', 'x12_remit_service_lines') }}
+    {{ raw_loaded_since_last_build() }}
 
 ),
 
@@ -45,6 +53,7 @@ first_load as (
 
     select *
     from renamed
+    {{ not_already_staged(['service_line_id'], 'renamed') }}
     qualify row_number() over (partition by service_line_id order by loaded_at, source_file) = 1
 
 ),
