@@ -58,3 +58,23 @@ def small_cycle_area(small_extract: Path, tmp_path_factory: pytest.TempPathFacto
     from tests.cycle_support import build_cycle_area
 
     return build_cycle_area(small_extract, tmp_path_factory.mktemp("small_cycle") / "data", AS_OF)
+
+
+# The slowest modules (minutes each), slowest first. `make test` distributes whole files over
+# two workers (--dist loadfile) in collection order; started first, these run side by side on
+# different workers while the short modules fill in around them, instead of two of them
+# queueing on one worker at the end while the other sits idle.
+SLOWEST_MODULES = (
+    "tests/flows/test_revenue_cycle.py",
+    "tests/flows/test_nightly.py",
+    "tests/flows/test_deployments.py",
+    "tests/dbt/test_incremental_models.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        return SLOWEST_MODULES.index(module) if module in SLOWEST_MODULES else len(SLOWEST_MODULES)
+
+    items.sort(key=rank)  # stable: the rest keep their order
