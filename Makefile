@@ -10,12 +10,14 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test chromium lint format clean
+.PHONY: help install demo test chromium lint format clean bench bench-large
 
 help:
 	@echo "make demo   - set up and run the whole pipeline on a generated dataset"
 	@echo "make test   - set up and run the test suite"
 	@echo "make lint   - ruff, mypy (strict on src/), sqlfluff on the dbt models"
+	@echo "make bench  - end-to-end benchmark, workloads S and M (bench/RESULTS.md)"
+	@echo "make bench-large - end-to-end benchmark, workload L (1,000,000 encounters)"
 	@echo "make clean  - remove the environment and the working data"
 
 $(UV):
@@ -54,6 +56,14 @@ chromium:
 			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
 			echo "chromium: apt-get could not install it: the browser test will skip"; \
 	fi
+
+# Benchmarks never run in `make test`: they take minutes and their figures are only comparable
+# on a quiet machine (bench/README.md).
+bench: install
+	$(BIN)/python bench/run.py S M
+
+bench-large: install
+	$(BIN)/python bench/run.py L
 
 lint: install
 	$(BIN)/ruff check src flows tests

@@ -33,10 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -49,12 +46,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "RESULTS.md"
-# RESULTS.md's header, kept exactly as bench_837p_writer.py expects it; 835 sections go below.
-RESULTS_HEADER = (
-    "# 837P writer benchmark results\n\nNewest first. Produced by `bench/bench_837p_writer.py`.\n"
-)
+from bench_support import BENCH_DIR, RESULTS, machine, peak_rss_mb, record
+
 CLAIMS_PER_ST = 5000
 SEED = 20261128
 
@@ -362,25 +355,10 @@ CONTENDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
 }
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far.
-
-    ``VmHWM`` from ``/proc/self/status`` where there is one: ``ru_maxrss`` survives ``exec``
-    on Linux, so in a subprocess it would start at the parent's size.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def contender_main(name: str, path: Path) -> None:
     """In the subprocess: import, then time the contender's work alone; print one JSON line."""
     CONTENDERS[name](path.with_name("warmup.835"))  # imports, lazy set-up, map loading
-    rss_before = _peak_rss_mb()
+    rss_before = peak_rss_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     counts = CONTENDERS[name](path)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -390,7 +368,7 @@ def contender_main(name: str, path: Path) -> None:
                 "wall": wall,
                 "cpu": cpu,
                 "rss_before_mb": rss_before,
-                "rss_peak_mb": _peak_rss_mb(),
+                "rss_peak_mb": peak_rss_mb(),
                 **counts,
             }
         )
@@ -412,50 +390,6 @@ def run_contender(name: str, path: Path) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------
 # Report
-
-
-def machine() -> dict[str, str]:
-    model = platform.processor() or platform.machine()
-    memory = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    git = shutil.which("git") or "git"
-    try:
-        commit = subprocess.run(  # noqa: S603 - fixed arguments, read-only git command
-            [git, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=BENCH_DIR,
-        ).stdout.strip()
-        dirty = subprocess.run(  # noqa: S603 - fixed arguments, read-only git command
-            [git, "status", "--porcelain", "--", "src", "bench"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=BENCH_DIR.parent,  # the paths above are relative to the project root
-        ).stdout.strip()
-        if commit and dirty:
-            commit += " + uncommitted changes"
-    except OSError:
-        commit = ""
-    return {
-        "cpu": model,
-        "cores": str(os.cpu_count()),
-        "memory": memory,
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-        "commit": commit or "unknown",
-    }
 
 
 def _load() -> str:
@@ -623,13 +557,7 @@ def main(argv: list[str] | None = None) -> int:
                 "",
             ]
         )
-        existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else RESULTS_HEADER
-        if not existing.startswith(RESULTS_HEADER):
-            existing = RESULTS_HEADER + "\n" + existing
-        body = existing[len(RESULTS_HEADER) :].lstrip("\n")
-        RESULTS.write_text(
-            RESULTS_HEADER + "\n" + section + ("\n" + body if body else ""), encoding="utf-8"
-        )
+        record(section)
         print(f"recorded in {RESULTS.relative_to(BENCH_DIR.parent)}")
     return 1 if problems else 0
 

@@ -27,13 +27,9 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
-import platform
 import random
 import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +40,8 @@ from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
 from typing import TextIO
+
+from bench_support import BENCH_DIR, RESULTS, machine, record
 
 from revcycle.claims.model import (
     Address,
@@ -63,8 +61,6 @@ from revcycle.x12.envelope import (
 )
 from revcycle.x12.writer_837p import write_837p
 
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "RESULTS.md"
 CLAIMS_PER_ST = 5000
 SAMPLE_CLAIMS = 1000
 NOW = datetime(2026, 11, 2, 14, 30)
@@ -340,52 +336,6 @@ def validate_sample(claims: Sequence[Claim]) -> tuple[bool, int, float, int]:
     return report.is_valid, len(report.errors), time.perf_counter() - start, len(out.getvalue())
 
 
-def machine() -> dict[str, str]:
-    model = platform.processor() or platform.machine()
-    memory = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    git = shutil.which("git")
-    try:
-        commit = subprocess.run(  # noqa: S603 - fixed arguments, read-only git command
-            [git or "git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=BENCH_DIR,
-        ).stdout.strip()
-        dirty = subprocess.run(  # noqa: S603 - fixed arguments, read-only git command
-            [git or "git", "status", "--porcelain", "--", "src", "bench"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=BENCH_DIR,
-        ).stdout.strip()
-        if commit and dirty:
-            commit += " + uncommitted changes"
-    except OSError:
-        commit = ""
-    return {
-        "cpu": model,
-        "cores": str(os.cpu_count()),
-        "memory": memory,
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-        "load": f"{load:.2f}",
-        "commit": commit or "unknown",
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--claims", type=int, default=100_000)
@@ -459,20 +409,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_record:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        table = [f"## {stamp}", "", "| measure | result |", "|---|---|"]
+        table = [
+            f"## {stamp}: 837P writer (`bench/bench_837p_writer.py`)",
+            "",
+            "| measure | result |",
+            "|---|---|",
+        ]
         table += [f"| {name} | {value} |" for name, value in rows]
-        section = "\n".join(table) + "\n"
-        header = (
-            "# 837P writer benchmark results\n\n"
-            "Newest first. Produced by `bench/bench_837p_writer.py`.\n"
-        )
-        existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else header
-        if not existing.startswith(header):
-            existing = header + "\n" + existing
-        body = existing[len(header) :].lstrip("\n")
-        RESULTS.write_text(
-            header + "\n" + section + ("\n" + body if body else ""), encoding="utf-8"
-        )
+        record("\n".join(table) + "\n")
         print(f"recorded in {RESULTS.relative_to(BENCH_DIR.parent)}")
     return 0 if valid else 1
 
