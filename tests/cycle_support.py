@@ -125,3 +125,62 @@ def copy_area(area: WorkArea, root: Path) -> WorkArea:
     """A private copy of a work area (warehouse, outbox, archive ...) to change freely."""
     shutil.copytree(area.root, root, ignore=shutil.ignore_patterns("dbt"))
     return WorkArea(root)
+
+
+def assert_every_dollar_is_accounted_for(warehouse: Path) -> None:
+    """charge = paid + adjustments + patient responsibility + open, per claim and in total;
+    BPR02 = posted claim payments - PLB, per 835 transaction; remittances were posted."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        off = con.execute(
+            """
+            select count(*) from marts.fct_claim_balances
+            where charge_amount <> paid_amount + contractual_adjustment_amount
+                + other_adjustment_amount + patient_responsibility_amount + open_balance_amount
+            """
+        ).fetchall()
+        totals = con.execute(
+            """
+            select sum(charge_amount), sum(paid_amount), count(*) filter (where paid_amount > 0)
+            from marts.fct_claim_balances
+            """
+        ).fetchall()
+        # Held claims are not billed yet: they carry no ledger entries until they are sent.
+        claims_billed = con.execute(
+            """
+            select
+                sum(claims.total_charge_amount),
+                sum(claims.total_charge_amount) filter (where scrub.scrub_status = 'held')
+            from marts.fct_claims as claims
+            inner join marts.fct_claim_scrub_status as scrub using (claim_id)
+            """
+        ).fetchall()
+        transactions = con.execute(
+            """
+            with posted as (
+                select payment_id, sum(paid_amount) as paid
+                from raw.x12_remit_claims group by payment_id
+            ),
+
+            plb as (
+                select payment_id, sum(amount) as plb
+                from raw.x12_remit_provider_adjustments group by payment_id
+            )
+
+            select
+                count(*),
+                count(*) filter (
+                    where payments.payment_amount
+                        <> coalesce(posted.paid, 0) - coalesce(plb.plb, 0)
+                )
+            from raw.x12_remit_payments as payments
+            left join posted using (payment_id)
+            left join plb using (payment_id)
+            """
+        ).fetchall()
+    assert off == [(0,)]
+    charge, paid, paid_claims = totals[0]
+    billed, held = claims_billed[0]
+    assert charge + held == billed
+    assert paid > 0 and paid_claims > 0
+    count, unbalanced = transactions[0]
+    assert count > 0 and unbalanced == 0

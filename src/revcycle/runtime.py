@@ -12,8 +12,14 @@ from pathlib import Path
 
 from revcycle.paths import WorkArea
 
+# What this process creates is its owner's alone: the work area holds PHI (extracts, the
+# warehouse, X12 files, statements, logs). Modules that write PHI also set modes explicitly;
+# the umask covers everything else (DuckDB's files, dbt and Prefect artifacts, folders).
+PRIVATE_UMASK = 0o077
+
 
 def configure_runtime() -> None:
+    os.umask(PRIVATE_UMASK)
     area = WorkArea.default()
     defaults = {
         # Prefect without a server: a temporary local API whose state lives in the work area.

@@ -19,6 +19,7 @@ from revcycle.cli import DEMO_ENCOUNTERS
 from revcycle.x12.read_837 import read_837_claims
 from revcycle.x12.validate import format_report, validate_files
 from tests.conftest import AS_OF
+from tests.cycle_support import assert_every_dollar_is_accounted_for
 from tests.kpi_support import assert_kpis_match_ledger
 
 MART_TABLES = (
@@ -182,7 +183,7 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
     assert {
         line.line_control_number: line.charge for c in read_back.values() for line in c.lines
     } == sent_lines
-    _assert_every_dollar_is_accounted_for(first.warehouse)
+    assert_every_dollar_is_accounted_for(first.warehouse)
     assert first.inbox_files_loaded > 0
     assert not any(
         p.is_file() and not p.name.startswith(".") for p in (data_dir / "inbox").rglob("*")
@@ -206,7 +207,7 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
     secondary_files = [f.path for f in second.billing.files]
     assert secondary_files, "no secondary claim was billed"
     _assert_secondary_claims_were_billed(first.warehouse, secondary_files)
-    _assert_every_dollar_is_accounted_for(first.warehouse)
+    assert_every_dollar_is_accounted_for(first.warehouse)
     assert second.inbox_files_loaded > 0  # the secondary payers answered
     after_second = _fingerprints(second.warehouse)
 
@@ -229,7 +230,7 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
         p.is_file() and not p.name.startswith(".") for p in (data_dir / "inbox").rglob("*")
     )
 
-    _assert_every_dollar_is_accounted_for(second.warehouse)
+    assert_every_dollar_is_accounted_for(second.warehouse)
     with duckdb.connect(str(second.warehouse), read_only=True) as con:
         manifest = con.execute(
             "select flow_name, status, claims_sent from marts.fct_pipeline_runs order by started_at"
@@ -297,62 +298,3 @@ def _assert_secondary_claims_were_billed(warehouse: Path, files: list[Path]) -> 
                 paid = Decimal(seg[2])
             elif seg[0] == "CAS":
                 adjusted += sum(Decimal(seg[i]) for i in range(3, len(seg), 3) if seg[i])
-
-
-def _assert_every_dollar_is_accounted_for(warehouse: Path) -> None:
-    """charge = paid + adjustments + patient responsibility + open, per claim and in total;
-    BPR02 = posted claim payments - PLB, per 835 transaction; remittances were posted."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        off = con.execute(
-            """
-            select count(*) from marts.fct_claim_balances
-            where charge_amount <> paid_amount + contractual_adjustment_amount
-                + other_adjustment_amount + patient_responsibility_amount + open_balance_amount
-            """
-        ).fetchall()
-        totals = con.execute(
-            """
-            select sum(charge_amount), sum(paid_amount), count(*) filter (where paid_amount > 0)
-            from marts.fct_claim_balances
-            """
-        ).fetchall()
-        # Held claims are not billed yet: they carry no ledger entries until they are sent.
-        claims_billed = con.execute(
-            """
-            select
-                sum(claims.total_charge_amount),
-                sum(claims.total_charge_amount) filter (where scrub.scrub_status = 'held')
-            from marts.fct_claims as claims
-            inner join marts.fct_claim_scrub_status as scrub using (claim_id)
-            """
-        ).fetchall()
-        transactions = con.execute(
-            """
-            with posted as (
-                select payment_id, sum(paid_amount) as paid
-                from raw.x12_remit_claims group by payment_id
-            ),
-
-            plb as (
-                select payment_id, sum(amount) as plb
-                from raw.x12_remit_provider_adjustments group by payment_id
-            )
-
-            select
-                count(*),
-                count(*) filter (
-                    where payments.payment_amount
-                        <> coalesce(posted.paid, 0) - coalesce(plb.plb, 0)
-                )
-            from raw.x12_remit_payments as payments
-            left join posted using (payment_id)
-            left join plb using (payment_id)
-            """
-        ).fetchall()
-    assert off == [(0,)]
-    charge, paid, paid_claims = totals[0]
-    billed, held = claims_billed[0]
-    assert charge + held == billed
-    assert paid > 0 and paid_claims > 0
-    count, unbalanced = transactions[0]
-    assert count > 0 and unbalanced == 0
