@@ -67,6 +67,7 @@ class RunResult:
     encounters: int
     stages: list[StageResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    peers: list[tuple[str, str, float, int, str]] = field(default_factory=list)
 
     @property
     def total_seconds(self) -> float:
@@ -178,6 +179,12 @@ def run_workload(workload: str, root: Path) -> RunResult:
 
     def write_837() -> int:
         verdict = gate_holder.pop("gate")
+        # A sample of the same claims for the writer-vs-baseline comparison (after the run).
+        sample_ids = set(verdict.claims["claim_id"].head(PEER_837_CLAIMS))  # type: ignore[attr-defined]
+        gate_holder["sample"] = (
+            verdict.claims[verdict.claims["claim_id"].isin(sample_ids)],  # type: ignore[attr-defined]
+            verdict.lines[verdict.lines["claim_id"].isin(sample_ids)],  # type: ignore[attr-defined]
+        )
         with duckdb.connect(str(area.warehouse)) as con:
             emitted = emit_claim_files(
                 con,
@@ -226,7 +233,61 @@ def run_workload(workload: str, root: Path) -> RunResult:
     _timed("dbt build: KPI marts", "ledger entries", kpi_marts, result)
     billed = _count(area.warehouse, "select count(*) from marts.fct_claims")
     result.notes.append(f"{billed:,} claims built; warehouse {_size_mb(area.warehouse):,.0f} MB")
+    claims_df, lines_df = gate_holder.pop("sample")  # type: ignore[misc]
+    result.peers = measure_peers(area.archive / "835", claims_df, lines_df, root / "peers")
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Peers, measured in the same run on the run's own data
+
+PEER_837_CLAIMS = 20_000  # claims of the run written by our writer and by the plain baseline
+PEER_835_CLAIMS = 3_000  # about this many claims: pyx12 reads about 700 claims/s
+
+
+def measure_peers(
+    archive_835: Path, claims_df: object, lines_df: object, work: Path
+) -> list[tuple[str, str, float, int, str]]:
+    """(stage, contender, seconds, rows, unit) for our 835 reader against pyx12 and
+    edi-835-parser on one of the run's own 835 files, and our 837P writer against a plain
+    string-join baseline on a sample of the run's own claims."""
+    import io
+
+    import bench_835_reader
+    import bench_837p_writer
+
+    from revcycle.claims.model import ClaimType, claims_from_frames
+
+    rows: list[tuple[str, str, float, int, str]] = []
+    files = sorted(archive_835.glob("*"))
+    if files:
+        # The file whose claim count is nearest PEER_835_CLAIMS (pyx12 is slow).
+        counts = {f: f.read_bytes().count(b"CLP*") for f in files}
+        chosen = min(files, key=lambda f: (abs(counts[f] - PEER_835_CLAIMS), f.name))
+        work.mkdir(parents=True, exist_ok=True)
+        target = work / "run.835"
+        target.write_bytes(chosen.read_bytes())
+        (work / "warmup.835").write_bytes(
+            bench_835_reader.generate_835(50, claims_per_st=25, seed=1)
+        )
+        for name in ("revcycle", "edi-835-parser", "pyx12"):
+            print(f"peers: {name} on {chosen.name} ({counts[chosen]:,} claims) ...", flush=True)
+            measured = bench_835_reader.run_contender(name, target)
+            rows.append(("read 835", name, float(measured["wall"]), counts[chosen], "claims"))
+    claims = [
+        c
+        for c in claims_from_frames(claims_df, lines_df)  # type: ignore[arg-type]
+        if c.claim_type is ClaimType.PROFESSIONAL
+    ]
+    if claims:
+        for name, write in (
+            ("revcycle 837P writer", bench_837p_writer.write_with_writer),
+            ("plain string join", bench_837p_writer.write_baseline),
+        ):
+            started = time.perf_counter()
+            write(io.StringIO(), claims)
+            rows.append(("write 837P", name, time.perf_counter() - started, len(claims), "claims"))
+    return rows
 
 
 def _size_mb(path: Path) -> float:
@@ -261,6 +322,19 @@ def render(results: list[RunResult]) -> str:
                 f"| {s.rows_per_second:,.0f} | {s.peak_rss_mb:,.0f} |"
             )
         lines += ["", *(f"- {note}" for note in run.notes), ""]
+        if run.peers:
+            lines += [
+                "Peers on the run's own data (same machine, same run):",
+                "",
+                "| stage | contender | wall s | rows | rows/s |",
+                "|---|---|---|---|---|",
+                *(
+                    f"| {stage} | {name} | {seconds:,.2f} | {count:,} {unit} | "
+                    f"{(count / seconds if seconds else 0):,.0f} |"
+                    for stage, name, seconds, count, unit in run.peers
+                ),
+                "",
+            ]
     by_name = {r.workload: r for r in results}
     if "L" in by_name and "M" in by_name:
         ratio = by_name["L"].total_seconds / by_name["M"].total_seconds
