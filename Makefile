@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test chromium lint format clean bench bench-large
+.PHONY: help install demo test chromium lint format clean bench bench-large fuzz
 
 help:
 	@echo "make demo   - set up and run the whole pipeline on a generated dataset"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint   - ruff, mypy (strict on src/), sqlfluff on the dbt models"
 	@echo "make bench  - end-to-end benchmark, workloads S and M (bench/RESULTS.md)"
 	@echo "make bench-large - end-to-end benchmark, workload L (1,000,000 encounters)"
+	@echo "make fuzz   - fuzz the readers and loaders for a while (MINUTES=10 TARGET=x12|extracts|all)"
 	@echo "make clean  - remove the environment and the working data"
 
 $(UV):
@@ -37,7 +38,7 @@ demo: install
 # Two workers (the machines have two cores); a test file stays on one worker, so its module
 # fixtures are built once.
 test: install chromium
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 # The dashboard's browser test drives Debian's Chromium (never `playwright install`). Install it
 # when it is missing and we can (apt-get, root); otherwise say why and go on: that test then
@@ -65,15 +66,19 @@ bench: install
 bench-large: install
 	$(BIN)/python bench/run.py L
 
+# The long fuzz run (fuzz/README.md); `make test` runs the same properties with few examples.
+fuzz: install
+	$(BIN)/python fuzz/run.py --minutes $(or $(MINUTES),10) --target $(or $(TARGET),all)
+
 lint: install
-	$(BIN)/ruff check src flows tests
-	$(BIN)/ruff format --check src flows tests
+	$(BIN)/ruff check src flows tests fuzz bench
+	$(BIN)/ruff format --check src flows tests fuzz bench
 	$(BIN)/mypy
 	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 format: install
-	$(BIN)/ruff format src flows tests
-	$(BIN)/ruff check --fix src flows tests
+	$(BIN)/ruff format src flows tests fuzz bench
+	$(BIN)/ruff check --fix src flows tests fuzz bench
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data/warehouse data/extracts data/answer_keys data/quarantine data/prefect data/dbt

@@ -46,7 +46,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench_support import BENCH_DIR, RESULTS, machine, peak_rss_mb, record
+try:  # run as a script: bench/ is on sys.path
+    from bench_support import BENCH_DIR, RESULTS, machine, peak_rss_mb, record
+except ModuleNotFoundError:  # imported as bench.<module> (the tests)
+    from bench.bench_support import BENCH_DIR, RESULTS, machine, peak_rss_mb, record
 
 CLAIMS_PER_ST = 5000
 SEED = 20261128

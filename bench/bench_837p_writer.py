@@ -41,7 +41,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TextIO
 
-from bench_support import BENCH_DIR, RESULTS, machine, record
+try:  # run as a script: bench/ is on sys.path
+    from bench_support import BENCH_DIR, RESULTS, machine, record
+except ModuleNotFoundError:  # imported as bench.<module> (the tests)
+    from bench.bench_support import BENCH_DIR, RESULTS, machine, record
 
 from revcycle.claims.model import (
     Address,

@@ -11,7 +11,10 @@ Every file ends in one of three places, recorded in ``ops.load_manifest``:
   file and the segment position.
 
 File names come from listing the inbox folder and only their final component is ever used,
-so a name cannot point outside the archive or quarantine folders.
+so a name cannot point outside the archive or quarantine folders. A symbolic link is never
+followed (it could point anywhere on the machine), and a name that is not UTF-8 or holds
+control characters (a line break would forge log lines) is not read: both are quarantined as
+they are, with the reason.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from revcycle.extracts.load import (
     already_loaded,
     ensure_warehouse,
     quarantine_file,
+    quarantine_unread,
     record_outcome,
+    refusal,
 )
 from revcycle.remits.parse_271 import parse_271
 from revcycle.remits.parse_835 import parse_835
@@ -126,9 +131,12 @@ def load_inbox_file(
     quarantine_dir: Path,
 ) -> FileOutcome:
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    label = f"x12_{kind}"
+    refused = refusal(path)
+    if refused is not None:
+        return quarantine_unread(con, path, quarantine_dir, label, refused, loaded_at)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    label = f"x12_{kind}"
     previous = already_loaded(con, digest)
     if previous is not None:
         outcome = FileOutcome(
@@ -190,7 +198,8 @@ def load_inbox(
             folder = inbox_dir / kind
             if not folder.is_dir():
                 continue
-            for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            listed = (p for p in folder.iterdir() if p.is_file() or p.is_symlink())
+            for path in sorted(listed):
                 if path.name.startswith("."):
                     continue  # temp files of a writer still at work, and state files
                 outcome = InboxOutcome(

@@ -46,7 +46,9 @@ whatever its verdict (accepted or rejected: ``marts`` say which). A file acknowl
 it was marked sent (delivered by other means, e.g. the simulation reading the outbox) is marked
 acknowledged and not uploaded.
 
-Collect, per remote file: skip dot-names (other writers' temporary files) and folders;
+Collect, per remote file: skip dot-names (other writers' temporary files) and folders; refuse
+a listed name holding a path separator (recorded failed, nothing done on the server: a
+listing of ``/etc/passwd`` or ``a/../../outbound/x`` must not reach outside the folder);
 download to a hidden ``.collect-<name>.part`` in the inbox folder (the loader skips dot-files),
 fsync, then publish it with a hard link, which fails rather than overwrite: a name already
 taken becomes ``<stem>.2<suffix>``. Then record it, then (``REVCYCLE_SFTP_AFTER_DOWNLOAD``)
@@ -706,6 +708,13 @@ def deliver(
 # Collect
 
 
+def _plain_remote_name(name: str) -> bool:
+    """True for a name a folder listing can hold: no path separator (``/``, or ``\\`` for
+    servers on Windows), no NUL, not ``.`` or ``..``. A server that lists ``../outbound/x`` or
+    ``/etc/passwd`` must not make us download, move or delete a file outside the folder."""
+    return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\\0")
+
+
 def _local_name(remote_name: str) -> str | None:
     """A safe local file name for a remote one (letters, digits, ``._-``; no leading dot),
     or None when nothing usable is left."""
@@ -827,6 +836,13 @@ async def _collect_file(
 ) -> FileTransfer | None:
     """Download one remote file into ``folder``; None when it was collected before."""
     config = session.config
+    if not _plain_remote_name(name):
+        reason = (
+            f"{remote_dir}: the listing holds {name!r}, which is not a plain file name (a path "
+            "separator or ..); not collected, nothing done on the server"
+        )
+        log.error("not collected: %s", reason)
+        return FileTransfer(INBOUND, kind, name, FileState.FAILED, 0, None, reason)
     remote_path = posixpath.join(remote_dir, name)
     listed_size = int(attrs.size or 0)
     mtime = int(attrs.mtime) if attrs.mtime is not None else None

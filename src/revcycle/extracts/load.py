@@ -12,6 +12,12 @@ file in ``raw``; and rows read must equal rows loaded or nothing is committed.
 
 Error messages name the file, the data row and the column, never the value: values can be
 patient identifiers, and errors end up in logs.
+
+A file is never read through a symbolic link (it could point anywhere), and a file whose name
+cannot go into the manifest, a reason file or a log line as it is (bytes that are not UTF-8,
+control characters such as a line break) is not read either: both are quarantined as they are
+with the reason. DuckDB reads the file by a path in which glob characters are escaped, so a
+file named ``charges_*.csv`` is read alone, not together with every other charges file.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import logging
+import os
+import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +52,20 @@ _LINEAGE_COLUMNS = (
     ("_loaded_at", "TIMESTAMP"),
 )
 _CHUNK_BYTES = 1 << 20
+_MAX_HEADER_BYTES = 1 << 16  # a header row is under 1 kB; a longer first line is no header
+_MAX_NAME_BYTES = 200  # longest name kept in a quarantined file's name (the file system's
+# limit is 255 bytes, and the quarantine adds a time stamp, a counter and ".reason.txt")
+_PATTERN_CHARACTERS = re.compile(r"[*?\[]")  # what DuckDB expands in a path (glob)
+
+# The CSV problems DuckDB reports that are passed on, by their whole line. Anything else in its
+# message may be the row itself ("Original Line", which can run over several lines).
+_CSV_PROBLEMS = re.compile(
+    r"Expected Number of Columns: \d+ Found: \d+"
+    r"|Value with unterminated quote found\."
+    r"|Maximum line size of \d+ bytes exceeded\. Actual Size: ?\d+ bytes\."
+    r"|Invalid unicode \(byte sequence mismatch\) detected\."
+    r"|The CSV Parser state machine reached an invalid state\."
+)
 
 # What a well-formed value of each type looks like. The regular expressions keep the format
 # strict (ISO dates, plain decimals): DuckDB's casts alone would accept more than we document.
@@ -175,37 +199,83 @@ def _check_encoding(path: Path) -> None:
 
 
 def _read_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        try:
-            header = next(csv.reader(fh))
-        except StopIteration:
-            raise ExtractFileError(path.name, "", "empty file: no header row") from None
-        except csv.Error as exc:
-            raise ExtractFileError(path.name, "line 1", f"unreadable header ({exc})") from None
+    """The header row's names, from the first 64 kB only: a first line longer than that (say
+    20 MB of data without a line break) is no header, and splitting it would cost memory."""
+    with path.open("rb") as fh:
+        head = fh.read(_MAX_HEADER_BYTES)
+    if not head.removeprefix(b"\xef\xbb\xbf"):
+        raise ExtractFileError(path.name, "", f"empty file: no header row ({len(head)} bytes)")
+    if len(head) == _MAX_HEADER_BYTES and b"\n" not in head and b"\r" not in head:
+        raise ExtractFileError(
+            path.name,
+            "line 1",
+            f"no line break in the first {_MAX_HEADER_BYTES} bytes: the file has no header row",
+        )
+    # The encoding was checked; only the cut at 64 kB may split a character.
+    text = head.decode("utf-8-sig", errors="ignore")
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise ExtractFileError(path.name, "line 1", f"unreadable header ({exc})") from None
     return [name.strip() for name in header]
 
 
+def _names(names: list[str]) -> str:
+    """Column names for a message: at most ten, each at most 40 characters."""
+    shown = [(name[:40] + "...") if len(name) > 40 else (name or "(empty)") for name in names]
+    more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+    return ", ".join(shown[:10]) + more
+
+
 def _check_header(path: Path, table: Table, header: list[str]) -> None:
+    """Missing columns first: only a header holding every expected name is taken for a
+    header, so that the names of a repeated or unexpected column quoted in the message are
+    column names, not the values of a first data row (a file without a header)."""
     expected = table.column_names
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise ExtractFileError(path.name, "line 1", f"repeated column(s): {', '.join(repeated)}")
-    missing = [name for name in expected if name not in header]
+    counts = Counter(header)  # not header.count() per name: quadratic on a long first line
+    missing = [name for name in expected if name not in counts]
     if missing:
         raise ExtractFileError(path.name, "line 1", f"missing column(s): {', '.join(missing)}")
-    unexpected = [name for name in header if name not in expected]
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise ExtractFileError(path.name, "line 1", f"repeated column(s): {_names(repeated)}")
+    unexpected = [name for name in counts if name not in expected]
     if unexpected:
         raise ExtractFileError(
             path.name,
             "line 1",
-            f"unexpected column(s): {', '.join(unexpected)} "
+            f"unexpected column(s): {_names(unexpected)} "
             f"(the {table.name} table has exactly: {', '.join(expected)})",
         )
+
+
+def _duckdb_path(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """``path`` as DuckDB's ``read_csv`` must be given it to read that one file.
+
+    DuckDB expands glob patterns in a path: ``charges_*.csv`` would read every charges file of
+    the folder, ``charges_[12].csv`` the files ``charges_1.csv`` and ``charges_2.csv``, and a
+    folder named ``extract[1]`` would be read as ``extract1``. Each ``*``, ``?`` and ``[`` is put
+    in a one-character class (``[*]``), and the pattern must match this file and no other.
+    """
+    literal = str(path.resolve())
+    if not _PATTERN_CHARACTERS.search(literal):
+        return literal
+    pattern = _PATTERN_CHARACTERS.sub(lambda m: f"[{m.group()}]", literal)
+    matched = [str(row[0]) for row in con.execute("select file from glob(?)", [pattern]).fetchall()]
+    if matched != [literal]:
+        raise ExtractFileError(
+            path.name,
+            "",
+            "its path holds characters DuckDB reads as a pattern (*, ?, [) and cannot be read "
+            "literally: rename the file or its folder",
+        )
+    return pattern
 
 
 def _stage_as_text(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> int:
     """Read the file into a temp table of text columns, in file order; return its row count."""
     columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in header) + "}"
+    source = _duckdb_path(con, path)
     try:
         con.execute("drop table if exists _extract_rows")
         # Insertion order is preserved (DuckDB's default), so the table's rowids follow the
@@ -218,7 +288,7 @@ def _stage_as_text(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]
                                    columns = {columns}, strict_mode = true,
                                    null_padding = false, encoding = 'utf-8')
             """,
-            [str(path)],
+            [source],
         )
     except duckdb.Error as exc:
         raise ExtractFileError(
@@ -234,12 +304,13 @@ def _stage_as_text(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]
 
 def _csv_problem(message: str) -> str:
     """DuckDB's CSV error, reduced to what went wrong: its "Original Line" echoes the row's
-    values, which may be patient identifiers, so that part is never passed on."""
-    lines = [line.strip() for line in message.splitlines()]
-    for line in lines[1:]:
-        if not line or line.startswith(("Original Line", "Possible fixes", "*", "file =")):
-            continue
-        return f"not a well-formed CSV row: {line}"
+    values, which may be patient identifiers, and runs over several lines of the message when
+    the row holds a line break; so only a line that is one of the known problems, whole, is
+    passed on (:data:`_CSV_PROBLEMS`), never any other part of the message."""
+    for line in message.splitlines():
+        line = line.strip().removeprefix("Invalid Input Error: ")
+        if _CSV_PROBLEMS.fullmatch(line):
+            return f"not a well-formed CSV row: {line}"
     return "not a well-formed CSV file"
 
 
@@ -336,14 +407,64 @@ def record_outcome(
     )
 
 
+def name_problem(name: str) -> str | None:
+    """Why a file name cannot go as it is into the manifest, a reason file or a log line, or
+    None: bytes that are not UTF-8 (the manifest and reason file need text) or control
+    characters (a line break in a name would forge log lines)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8: the file was not read"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "the file name holds control characters: the file was not read"
+    return None
+
+
+def printable_name(name: str) -> str:
+    """``name`` fit for the manifest and log lines: other bytes and control characters shown
+    as escapes (``\\xff``, ``\\n``)."""
+    if name_problem(name) is None:
+        return name
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if 32 <= ord(ch) != 127 else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def refusal(path: Path) -> str | None:
+    """Why a file in a folder we load is quarantined without being read, or None."""
+    if path.is_symlink():
+        return "a symbolic link, not a file: not followed (it could point outside the folder)"
+    return name_problem(path.name)
+
+
+def refused_digest(path: Path) -> str:
+    """The manifest's sha256 for a refused file: of its bytes, never through a link."""
+    if path.is_symlink():
+        return hashlib.sha256(b"symlink:" + os.fsencode(path.readlink())).hexdigest()
+    return sha256_of(path)
+
+
+def _fit_name(name: str) -> str:
+    """``name`` for the quarantine folder: unusable names replaced, long ones cut in the middle
+    to :data:`_MAX_NAME_BYTES` (the reason file and manifest keep the full name)."""
+    if name_problem(name) is not None:
+        return "unusable-name"
+    raw = name.encode("utf-8")
+    if len(raw) <= _MAX_NAME_BYTES:
+        return name
+    half = (_MAX_NAME_BYTES - 3) // 2
+    return raw[:half].decode("utf-8", "ignore") + "..." + raw[-half:].decode("utf-8", "ignore")
+
+
 def quarantine_file(path: Path, quarantine_dir: Path, reason: str, stamp: datetime) -> Path:
-    """Move a file out of the way with a reason file next to it; never overwrite."""
+    """Move a file out of the way with a reason file next to it; never overwrite. A symbolic
+    link is moved itself, never what it points to."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    target = quarantine_dir / f"{stamp:%Y%m%dT%H%M%S}-{path.name}"
+    name = _fit_name(path.name)
+    target = quarantine_dir / f"{stamp:%Y%m%dT%H%M%S}-{name}"
     n = 1
-    while target.exists():
+    while target.exists() or target.is_symlink():
         n += 1
-        target = quarantine_dir / f"{stamp:%Y%m%dT%H%M%S}-{n}-{path.name}"
+        target = quarantine_dir / f"{stamp:%Y%m%dT%H%M%S}-{n}-{name}"
     shutil.move(str(path), target)
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     return target
@@ -358,12 +479,34 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def quarantine_unread(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    quarantine_dir: Path,
+    table_name: str | None,
+    problem: str,
+    stamp: datetime,
+) -> FileOutcome:
+    """Quarantine a file that is not read at all (see :func:`refusal`), with the reason."""
+    sha256 = refused_digest(path)
+    name = printable_name(path.name)
+    reason = f"{name}: {problem}"
+    target = quarantine_file(path, quarantine_dir, reason, stamp)
+    outcome = FileOutcome(name, table_name, sha256, LoadStatus.QUARANTINED, 0, 0, reason, target)
+    record_outcome(con, outcome, stamp)
+    log.warning("quarantined %s", reason)
+    return outcome
+
+
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, quarantine_dir: Path) -> FileOutcome:
     """Load one extract file, skip it, or quarantine it; the outcome is in the manifest."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    sha256 = sha256_of(path)
     table = table_for_file(path)
     table_name = table.name if table else None
+    refused = refusal(path)
+    if refused is not None:
+        return quarantine_unread(con, path, quarantine_dir, table_name, refused, loaded_at)
+    sha256 = sha256_of(path)
 
     previous = already_loaded(con, sha256)
     if previous is not None:
@@ -423,7 +566,11 @@ def extract_files(extract_dir: Path) -> list[Path]:
     """Files waiting in an extract folder, in a stable order (by name)."""
     if not extract_dir.is_dir():
         return []
-    return sorted(p for p in extract_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in extract_dir.iterdir()
+        if (p.is_file() or p.is_symlink()) and not p.name.startswith(".")
+    )
 
 
 def load_extract_dir(

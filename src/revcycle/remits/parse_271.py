@@ -36,7 +36,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from revcycle.remits.parse_835 import _BadValueError, _DateCache, _DecimalCache, _element_name
+from revcycle.remits.parse_835 import (
+    _BadValueError,
+    _DateCache,
+    _DecimalCache,
+    _element_name,
+    no_transaction_error,
+)
 from revcycle.remits.tables import (
     MONEY_SCALE,
     QUANTITY_SCALE,
@@ -205,5 +211,5 @@ def _parse_271(data: bytes, file_name: str) -> dict[str, list[Any]]:
                     )
                 )
     if not seen:
-        raise X12ReadError(file_name, None, "no 271 transaction in the file")
+        raise no_transaction_error(data, file_name, "no 271 transaction in the file")
     return {"eligibility_responses": responses, "eligibility_benefits": benefits}

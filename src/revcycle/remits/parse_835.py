@@ -28,8 +28,10 @@ lines without ``CAS``, up to six (or more) ``CAS`` triplets and ``PLB`` pairs, r
 when ISA16 is ``:``, seen in public samples), transactions other than 835 in the file
 (skipped). A value that cannot be what the guide says (an amount that is not a plain decimal
 number or has more than two decimal places, a required amount missing, an ``SVC`` or ``CAS``
-outside a claim) raises :class:`~revcycle.x12.reader.X12ReadError` with the file name and
-segment position; the message names the element, never its value. Nothing else escapes. An
+outside a claim, amounts whose balance check would not fit ``DECIMAL(18,2)``) raises
+:class:`~revcycle.x12.reader.X12ReadError` with the file name and segment position; the message
+names the element, never its value. Nothing else escapes. A file without an 835 transaction
+raises it too, at the position of its first transaction (an 837, say). An
 impossible date is kept as null with a ``BAD_DATE`` entry in ``Remit835Tables.warnings``
 (public samples have them). Envelope rules (SE counts, control numbers) are not checked here:
 ``read_interchanges`` or ``revcycle.x12.validate`` report those.
@@ -178,6 +180,15 @@ class _StructureError(Exception):
     """A segment where the 835 structure does not allow it."""
 
 
+class _TooLargeError(Exception):
+    """Amounts whose balance (a sum) does not fit ``DECIMAL(18, 2)``: each amount does, but
+    ``CLP03 - sum(CAS)`` of huge amounts may not, and the warehouse could not store the row."""
+
+    def __init__(self, position: int, what: str) -> None:
+        super().__init__(what)
+        self.position = position
+
+
 _CACHE_LIMIT = 200_000  # distinct texts kept per parse; beyond it values are parsed each time
 
 
@@ -307,6 +318,12 @@ _ONE = Decimal(1)
 _ZERO = Decimal("0.00")
 _ENVELOPE = frozenset({"ISA", "GS", "GE", "IEA"})
 _SUMS = Context(prec=38, traps=[InvalidOperation, Overflow, Inexact, DivisionByZero])
+_MONEY_LIMIT = Decimal(10) ** (18 - MONEY_SCALE)  # DECIMAL(18, 2) holds |x| < 10**16
+_TOO_LARGE = "add up to more than DECIMAL(18,2) holds (16 integer digits): the balance check"
+
+
+def _storable(*amounts: Decimal | None) -> bool:
+    return all(a is None or -_MONEY_LIMIT < a < _MONEY_LIMIT for a in amounts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,7 +406,8 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
     line_to: date | None = None
     line_control: str | None = None
     allowed: Decimal | None = None
-    remarks: str | None = None
+    remarks: list[str] | None = None  # LQ*HE codes, joined when the line closes (a string
+    # grown by concatenation made many LQ segments quadratic)
     line_cas = _ZERO
 
     sid = ""
@@ -525,7 +543,10 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
                 continue
             if sid == "LQ":
                 if line_id is not None and len(el) > 2 and el[1] == "HE" and el[2]:
-                    remarks = el[2] if remarks is None else f"{remarks},{el[2]}"
+                    if remarks is None:
+                        remarks = [el[2]]
+                    else:
+                        remarks.append(el[2])
                 continue
             if sid not in ("SVC", "CLP", "LX", "PLB", "SE", "ST") and sid not in _ENVELOPE:
                 if sid == "BPR":
@@ -555,6 +576,10 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
                 difference = line_paid - expected
                 if not difference:  # balanced: share objects instead of keeping two new ones
                     expected, difference = line_paid, _ZERO
+                elif not _storable(expected, difference):
+                    raise _TooLargeError(
+                        line_position, f"the service line's amounts {_TOO_LARGE} cannot be stored"
+                    )
                 add_line(
                     (
                         line_id,
@@ -577,7 +602,7 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
                         line_to,
                         line_control,
                         allowed,
-                        remarks,
+                        ",".join(remarks) if remarks else None,
                         line_position,
                     )
                 )
@@ -629,6 +654,10 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
                 difference = clp_paid - expected
                 if not difference:
                     expected, difference = clp_paid, _ZERO
+                elif not _storable(expected, difference):
+                    raise _TooLargeError(
+                        claim_position, f"the claim's amounts {_TOO_LARGE} cannot be stored"
+                    )
                 claims.append(
                     (
                         claim_id,
@@ -725,6 +754,11 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
                     actual = -payment_amount if is_debit else payment_amount
                 expected = sum_paid - sum_plb
                 difference_or_none = None if actual is None else actual - expected
+                if not _storable(expected, difference_or_none):
+                    raise _TooLargeError(
+                        st_position,
+                        f"the payment's claim and PLB amounts {_TOO_LARGE} cannot be stored",
+                    )
                 add_check(
                     (
                         payment_id,
@@ -792,6 +826,8 @@ def _walk(segments: Iterable[Segment], tables: Remit835Tables) -> int:
         ) from None
     except _StructureError as wrong:
         raise X12ReadError(file_name, pos, str(wrong)) from None
+    except _TooLargeError as too_large:
+        raise X12ReadError(file_name, too_large.position, str(too_large)) from None
     return transactions
 
 
@@ -837,8 +873,31 @@ def parse_835(data: bytes, file_name: str) -> Remit835Tables:
             file_name, None, f"unexpected error reading the 835 ({type(exc).__name__})"
         ) from exc
     if not transactions:
-        raise X12ReadError(file_name, None, "no 835 transaction (ST*835) in the file")
+        raise no_transaction_error(data, file_name, "no 835 transaction (ST*835) in the file")
     return tables
+
+
+def no_transaction_error(data: bytes, file_name: str, message: str) -> X12ReadError:
+    """The error for a readable file without the transaction a parser wants (an 837 dropped
+    into the 835 inbox, say), pointing at what the file holds instead: its first ST, else the
+    last segment read. Only called on that error path: it reads the file a second time."""
+    first: Segment | None = None
+    last = 0
+    try:
+        for seg in iter_segments(data, file_name):
+            last = seg.position
+            if first is None and seg.id == "ST":
+                first = seg
+    except X12ReadError:  # pragma: no cover - the parser read the same data without error
+        return X12ReadError(file_name, None, message)
+    if first is not None:
+        kind = first.get(1).strip()
+        if not (kind.isascii() and kind.isalnum() and len(kind) <= 6):
+            kind = "unrecognised"  # ST01 is a code, but do not echo arbitrary text
+        return X12ReadError(
+            file_name, first.position, f"{message}: its first transaction set is {kind} (ST01)"
+        )
+    return X12ReadError(file_name, last or None, f"{message}: no ST segment in its {last} segments")
 
 
 def parse_835_file(path: str | Path) -> Remit835Tables:

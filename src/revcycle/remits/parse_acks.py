@@ -43,6 +43,7 @@ from revcycle.remits.parse_835 import (
     _DateCache,
     _DecimalCache,
     _element_name,
+    no_transaction_error,
 )
 from revcycle.remits.tables import MONEY_SCALE, Ack277caClaim, Ack999Transaction
 from revcycle.x12.reader import Segment, X12ReadError, iter_transactions
@@ -202,7 +203,7 @@ def _parse_999(data: bytes, file_name: str) -> list[Ack999Transaction]:
         if group is not None:
             rows.extend(_group_rows(group, None, [], prefix, file_name, sha))
     if not seen:
-        raise X12ReadError(file_name, None, "no 999 (or 997) transaction in the file")
+        raise no_transaction_error(data, file_name, "no 999 (or 997) transaction in the file")
     return rows
 
 
@@ -333,5 +334,5 @@ def _parse_277ca(data: bytes, file_name: str) -> list[Ack277caClaim]:
                     claim.line_service_date = _dtp_start(seg, dates)
         rows.extend(_claim_row(c, prefix, file_name, sha, money, dates) for c in found)
     if not seen:
-        raise X12ReadError(file_name, None, "no 277 transaction in the file")
+        raise no_transaction_error(data, file_name, "no 277 transaction in the file")
     return rows

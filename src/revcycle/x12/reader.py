@@ -782,7 +782,8 @@ class _Grouper:
             interchange = self._current_interchange()
             self.group = FunctionalGroup(gs=None)
             interchange.groups.append(self.group)
-            if interchange.isa is not None or interchange.groups[:-1]:
+            # len(), not groups[:-1]: a slice per headerless group made this quadratic
+            if interchange.isa is not None or len(interchange.groups) > 1:
                 self.group.warnings.append(
                     ReadWarning(seg.position, "GS_MISSING", "ST without a GS functional group")
                 )
