@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.marts import dbt_environment, dbt_vars
+from revcycle.marts import dbt_vars
 from revcycle.paths import WorkArea, dbt_project_dir
 
 SIM_SEED = 11
@@ -33,16 +33,17 @@ class CycleBuildError(AssertionError):
     """A step of the cycle did not do what it should."""
 
 
-def dbt_build(
-    area: WorkArea,
-    as_of: date,
+def run_dbt(
+    warehouse: Path,
+    work: Path,
+    as_of: date | None = None,
     select: list[str] | None = None,
     *,
     full_refresh: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """``dbt build`` in a subprocess as revcycle.marts runs it (the run's as-of date as
-    scrub_as_of_date, artifacts and logs in the work area); ``full_refresh`` rebuilds the
-    incremental models from scratch."""
+    """``dbt build`` in a subprocess on ``warehouse``, artifacts and logs under ``work``, as
+    revcycle.marts runs it: ``as_of`` (when given) is the run's date, passed as
+    scrub_as_of_date; ``full_refresh`` rebuilds the incremental models from scratch."""
     project = str(dbt_project_dir())
     return subprocess.run(
         [
@@ -52,16 +53,33 @@ def dbt_build(
             project,
             "--profiles-dir",
             project,
-            *dbt_vars(as_of),
+            *(dbt_vars(as_of) if as_of is not None else []),
             *(["--select", *select] if select else []),
             *(["--full-refresh"] if full_refresh else []),
         ],
-        env={**os.environ, **dbt_environment(area)},
+        env={
+            **os.environ,
+            "REVCYCLE_WAREHOUSE": str(warehouse.resolve()),
+            "DBT_TARGET_PATH": str((work / "target").resolve()),
+            "DBT_LOG_PATH": str((work / "logs").resolve()),
+            "DO_NOT_TRACK": "1",
+        },
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
+
+
+def dbt_build(
+    area: WorkArea,
+    as_of: date,
+    select: list[str] | None = None,
+    *,
+    full_refresh: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """:func:`run_dbt` on a work area (artifacts and logs in its ``dbt/`` folder)."""
+    return run_dbt(area.warehouse, area.root / "dbt", as_of, select, full_refresh=full_refresh)
 
 
 def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:

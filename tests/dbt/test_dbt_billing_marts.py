@@ -9,10 +9,7 @@ duplicate charges kept, NPI check digits, leading zeros, and identical marts on 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ import pytest
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import dbt_project_dir
+from tests.cycle_support import run_dbt
 
 PROJECT_DIR = dbt_project_dir()
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "extract"
@@ -42,25 +40,6 @@ def _claim_id(encounter_id: str, payer_id: str | None) -> str:
     return "C" + digest[:16].upper()
 
 
-def _dbt_build(warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    dbt = Path(sys.executable).with_name("dbt")
-    env = {
-        **os.environ,
-        "REVCYCLE_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.run(
-        [str(dbt), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in MARTS}
@@ -75,10 +54,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     outcomes = load_extract_dir(extract, warehouse, work / "quarantine")
     assert [o.status for o in outcomes] == [LoadStatus.LOADED] * len(outcomes)
 
-    first = _dbt_build(warehouse, work)
+    first = run_dbt(warehouse, work)
     assert first.returncode == 0, first.stdout[-4000:]
     snapshot_1 = _snapshot(warehouse)
-    second = _dbt_build(warehouse, work)
+    second = run_dbt(warehouse, work)
     assert second.returncode == 0, second.stdout[-4000:]
     return {"warehouse": warehouse, "first": snapshot_1, "second": _snapshot(warehouse)}
 

@@ -8,10 +8,7 @@ key says was injected must still be visible in the marts, not silently repaired.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,33 +17,7 @@ import duckdb
 import pytest
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.paths import dbt_project_dir
-
-
-def _dbt_build(warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "REVCYCLE_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    project = str(dbt_project_dir())
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.cycle_support import run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +28,7 @@ def generated(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     warehouse = work / "warehouse.duckdb"
     outcomes = load_extract_dir(extract, warehouse, work / "quarantine")
     assert {o.status for o in outcomes} == {LoadStatus.LOADED}
-    result = _dbt_build(warehouse, work)
+    result = run_dbt(warehouse, work)
     assert result.returncode == 0, result.stdout[-4000:]
     with (extract / "charges.csv").open(encoding="utf-8", newline="") as fh:
         billed = sum((Decimal(row["charge_amount"]) for row in csv.DictReader(fh)), Decimal(0))

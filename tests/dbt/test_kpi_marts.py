@@ -15,11 +15,7 @@ ledger in Python and compares. Every ``dbt build`` also runs the marts' data and
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +27,7 @@ import pytest
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import WorkArea, dbt_project_dir
 from tests.conftest import AS_OF
-from tests.cycle_support import copy_area, dbt_build
+from tests.cycle_support import copy_area, dbt_build, run_dbt
 from tests.kpi_support import assert_kpis_match_ledger
 from tests.reconcile.test_reconcile_fixture import (
     C1,
@@ -69,38 +65,6 @@ KPI_MARTS = (
 )
 
 
-def _dbt_build(
-    warehouse: Path, work: Path, as_of: date, select: list[str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``dbt build`` as revcycle.marts.dbt_vars runs it: the run's as-of date is passed only as
-    scrub_as_of_date, so the KPI marts take the same as-of date."""
-    env = {
-        **os.environ,
-        "REVCYCLE_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--vars",
-            json.dumps({"scrub_as_of_date": as_of.isoformat()}),
-            *(["--select", *select] if select else []),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
 def _query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -133,7 +97,7 @@ def reconciled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     file_c = ParsedFile("mcr_835_20260420.x12", datetime(2026, 4, 20, 12, 0))
     medicare_payment_c(file_c)
     load_parsed(warehouse, file_a, file_b, file_c, *acknowledgements())
-    result = _dbt_build(warehouse, work, FIXTURE_AS_OF)
+    result = run_dbt(warehouse, work, FIXTURE_AS_OF)
     assert result.returncode == 0, result.stdout[-6000:]
     return warehouse
 

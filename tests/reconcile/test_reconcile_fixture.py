@@ -12,10 +12,7 @@ not change at all.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +25,10 @@ import pytest
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import dbt_project_dir
+from tests.cycle_support import run_dbt
 
+# The scrubber's as-of date for the fixture build (timely filing, future service dates).
+RECONCILE_AS_OF = date(2026, 11, 1)
 PROJECT_DIR = dbt_project_dir()
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "extract"
 MARTS = (
@@ -638,34 +638,6 @@ def load_parsed(warehouse: Path, *files: ParsedFile) -> None:
                 insert(con, f"raw.{table}", rows, lineage=parsed)
 
 
-def dbt_build(warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    dbt = Path(sys.executable).with_name("dbt")
-    env = {
-        **os.environ,
-        "REVCYCLE_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--vars",
-            "{scrub_as_of_date: 2026-11-01}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in MARTS}
@@ -693,7 +665,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     medicare_payment_c(file_c)
     load_parsed(warehouse, file_a, file_b, file_c, *acknowledgements())
 
-    first = dbt_build(warehouse, work)
+    first = run_dbt(warehouse, work, RECONCILE_AS_OF)
     assert first.returncode == 0, first.stdout[-6000:]
     before = snapshot(warehouse)
 
@@ -702,7 +674,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     resent = ParsedFile("acme_835_20260410_resent.x12", datetime(2026, 6, 1, 12, 0))
     acme_payment_a(resent, isa13="000000502")
     load_parsed(warehouse, resent)
-    second = dbt_build(warehouse, work)
+    second = run_dbt(warehouse, work, RECONCILE_AS_OF)
     assert second.returncode == 0, second.stdout[-6000:]
     return {
         "warehouse": warehouse,

@@ -19,13 +19,9 @@ messages.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -33,8 +29,9 @@ import pytest
 
 from revcycle.extracts.generate import generate_extract
 from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.paths import dbt_project_dir, seeds_dir
+from revcycle.paths import seeds_dir
 from tests.conftest import AS_OF
+from tests.cycle_support import run_dbt
 
 ENCOUNTERS = 3_000
 SEED = 42
@@ -70,34 +67,6 @@ create table if not exists ops.submissions (
 """
 
 
-def _dbt_build(warehouse: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "REVCYCLE_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    project = str(dbt_project_dir())
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--vars",
-            f"{{scrub_as_of_date: {AS_OF.isoformat()}}}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def scrubbed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("scrub")
@@ -113,7 +82,7 @@ def scrubbed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert {o.status for o in outcomes} == {LoadStatus.LOADED}
     with duckdb.connect(str(warehouse)) as con:
         con.execute(OPS_SUBMISSIONS_DDL)
-    result = _dbt_build(warehouse, work)
+    result = run_dbt(warehouse, work, AS_OF)
     assert result.returncode == 0, result.stdout[-4000:]
     with (work / "answer_keys" / "answer_key.csv").open(encoding="utf-8", newline="") as fh:
         answer_key = list(csv.DictReader(fh))
