@@ -158,12 +158,15 @@ def test_every_835_reads_back_balanced_to_the_cent(file_payments: list[Payment])
     assert all(check.is_balanced for check in tables.balance_checks)
 
 
-@pytest.mark.parametrize(("seed", "encounters"), [(101, 120), (202, 90)])
+# One more generated dataset besides the shared small cycle (which the KPI, statements and
+# demo-size tests check the same way): another seed and size, a higher defect rate. Each
+# dataset is a whole cycle with two dbt builds, so `make test` keeps it to one; add seeds here
+# to widen the net.
+@pytest.mark.parametrize(("seed", "encounters"), [(101, 120)])
 def test_every_dollar_billed_is_accounted_for_on_random_extracts(
     tmp_path: Path, seed: int, encounters: int
 ) -> None:
-    """Two generated datasets other than the shared one (seeds and sizes chosen here, defects
-    injected at the generator's default rate), each through a whole cycle."""
+    """A generated dataset other than the shared one through a whole cycle."""
     from revcycle.extracts.generate import generate_extract
 
     extract = tmp_path / "extract"
