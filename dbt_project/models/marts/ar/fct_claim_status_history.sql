@@ -17,7 +17,10 @@
 -- A secondary (COB) claim's events belong to its account (the primary claim's claim_id) with
 -- billed_claim_id and payer_sequence secondary, so the current status is the latest event of
 -- either payer.
--- Order: event date, then source (submission, 999, 277CA, 835, PLB), then position.
+-- Order: event date, then source (submission, 999, 277CA, 835, PLB), then position. A payment
+-- that was reversed goes just before its reversal even when the reversal arrived first (its 835
+-- delivered, or loaded, before the original's): otherwise the reversed payment would be the
+-- claim's current status.
 -- A repeated 999/277CA (same control numbers and status) adds no event; 999/277CA results
 -- that are unclear add none (the work queue reports them).
 with
@@ -95,7 +98,9 @@ submission_events as (
         || ' (ISA13 ' || coalesce(interchange_control_number, '?') || ')' as status_detail,
         1 as source_rank,
         0 as source_sequence,
-        0 as source_position
+        0 as source_position,
+        cast(submitted_at as date) as sort_date,
+        1 as source_offset
     from submissions
     where claim_id is not null and claim_line_id is null
 
@@ -117,7 +122,9 @@ ack_999_events as (
         || coalesce(': ' || error_summary, '') as status_detail,
         2 as source_rank,
         0 as source_sequence,
-        coalesce(segment_position, 0) as source_position
+        coalesce(segment_position, 0) as source_position,
+        event_date as sort_date,
+        1 as source_offset
     from acks_999
     where is_matched and not is_repeat_acknowledgement and ack_result in ('accepted', 'rejected')
 
@@ -139,7 +146,9 @@ ack_277ca_events as (
         || coalesce(' / ' || status_code_description, '') as status_detail,
         3 as source_rank,
         0 as source_sequence,
-        coalesce(segment_position, 0) as source_position
+        coalesce(segment_position, 0) as source_position,
+        event_date as sort_date,
+        1 as source_offset
     from acks_277ca
     where is_matched and not is_repeat_acknowledgement and ack_result in ('accepted', 'rejected')
 
@@ -153,6 +162,44 @@ claim_payment_adjustments as (
         bool_or(group_code = 'PR' and amount > 0) as has_patient_responsibility
     from adjustments
     group by claim_payment_id
+
+),
+
+reversal_anchors as (
+
+    -- A reversed claim payment that sorts after its reversal (the reversal arrived first) takes
+    -- the ordering of the earliest such reversal, and source_offset 0 puts it just before it.
+    select
+        claim_payment_id,
+        event_date,
+        payment_sequence,
+        segment_position
+    from (
+        select
+            originals.claim_payment_id,
+            reversals.event_date,
+            reversals.payment_sequence,
+            reversals.segment_position,
+            row_number() over (
+                partition by originals.claim_payment_id
+                order by reversals.event_date, reversals.payment_sequence, reversals.segment_position
+            ) as reversal_order
+        from claim_payments as reversals
+        inner join claim_payments as originals
+            on reversals.reversed_claim_payment_id = originals.claim_payment_id
+        where
+            reversals.event_date < originals.event_date
+            or (
+                reversals.event_date = originals.event_date
+                and reversals.payment_sequence < originals.payment_sequence
+            )
+            or (
+                reversals.event_date = originals.event_date
+                and reversals.payment_sequence = originals.payment_sequence
+                and reversals.segment_position < originals.segment_position
+            )
+    ) as ranked
+    where reversal_order = 1
 
 ),
 
@@ -185,11 +232,15 @@ remit_events as (
         || ', paid ' || coalesce(cast(claim_payments.paid_amount as varchar), '?')
         || coalesce(', payer claim ' || claim_payments.payer_claim_control_number, '') as status_detail,
         4 as source_rank,
-        claim_payments.payment_sequence as source_sequence,
-        claim_payments.segment_position as source_position
+        coalesce(reversal_anchors.payment_sequence, claim_payments.payment_sequence) as source_sequence,
+        coalesce(reversal_anchors.segment_position, claim_payments.segment_position) as source_position,
+        coalesce(reversal_anchors.event_date, claim_payments.event_date) as sort_date,
+        case when reversal_anchors.claim_payment_id is null then 1 else 0 end as source_offset
     from claim_payments
     left join claim_payment_adjustments
         on claim_payments.claim_payment_id = claim_payment_adjustments.claim_payment_id
+    left join reversal_anchors
+        on claim_payments.claim_payment_id = reversal_anchors.claim_payment_id
     left join claim_payment_codes
         on claim_payments.claim_status_code = claim_payment_codes.claim_status_code
     where claim_payments.claim_id is not null
@@ -211,7 +262,9 @@ takeback_events as (
         || coalesce(' referring to ' || reference_id, '') as status_detail,
         5 as source_rank,
         payment_sequence as source_sequence,
-        segment_position as source_position
+        segment_position as source_position,
+        event_date as sort_date,
+        1 as source_offset
     from provider_adjustments
     where affects_claim_balance
 
@@ -252,7 +305,7 @@ sequenced as (
         *,
         row_number() over (
             partition by claim_id
-            order by status_date, source_rank, source_sequence, source_position, status_event_id
+            order by sort_date, source_rank, source_sequence, source_position, source_offset, status_event_id
         ) as status_seq,
         count(*) over (partition by claim_id) as status_count
     from accounted
