@@ -127,15 +127,15 @@ claim_adjustments as (
 
     select
         ready_claims.claim_id,
-        list(
-            {
-                'group_code': primary_claim_adjustments.group_code,
-                'reason_code': primary_claim_adjustments.reason_code,
-                'amount': primary_claim_adjustments.amount,
-                'quantity': cast(null as decimal(15, 2))
-            }
-            order by primary_claim_adjustments.group_code, primary_claim_adjustments.reason_code
-        ) as other_payer_claim_adjustments
+        {{ revcycle.struct_list(
+            [
+                ('group_code', 'primary_claim_adjustments.group_code'),
+                ('reason_code', 'primary_claim_adjustments.reason_code'),
+                ('amount', 'primary_claim_adjustments.amount'),
+                ('quantity', 'cast(null as decimal(15, 2))'),
+            ],
+            order_by=['primary_claim_adjustments.group_code', 'primary_claim_adjustments.reason_code'],
+        ) }} as other_payer_claim_adjustments
     from ready_claims
     inner join primary_claim_adjustments
         on ready_claims.account_claim_id = primary_claim_adjustments.claim_id
