@@ -35,11 +35,11 @@ def _source_tables(sources: Path) -> list[dict[str, str]]:
 
 
 def _not_passed(result: Any) -> list[dict[str, str]]:
-    """Every node of a dbt result that did not pass (error, fail, skipped, warn)."""
+    """Every node of a dbt result that did not pass (error, fail, skipped)."""
     rows = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status)
-        if status not in ("success", "pass"):
+        if status not in ("success", "pass", "warn"):
             rows.append(
                 {
                     "node": node_result.node.unique_id,
@@ -48,6 +48,15 @@ def _not_passed(result: Any) -> list[dict[str, str]]:
                 }
             )
     return rows
+
+
+def _warned(result: Any) -> list[str]:
+    """Tests of severity warn that found rows (reported, not a failure: DuckDB warns alike)."""
+    return [
+        f"{r.node.unique_id}: {r.message}"
+        for r in getattr(result.result, "results", None) or []
+        if str(r.status) == "warn"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 "success": bool(built.success),
                 "error": str(built.exception or ""),
                 "not_passed": _not_passed(built),
+                "warned": _warned(built),
             }
         )
         summary["marts"] = _export_marts(out / "marts")
