@@ -338,3 +338,32 @@
     {%- endfor %}
     ) using parquet
 {%- endmacro %}
+
+
+{#- star_replace(relation, relation_alias, replacements): every column of the relation in its
+    order, those named in replacements (a list of (column, expression) pairs) replaced by the
+    expression. DuckDB has `* replace`; Spark lists the columns, read from the built relation
+    (so on Spark the relation must be a ref built before the model, not a CTE). -#}
+{% macro star_replace(relation, relation_alias, replacements) -%}
+    {{ return(adapter.dispatch('star_replace', 'revcycle')(relation, relation_alias, replacements)) }}
+{%- endmacro %}
+
+{% macro default__star_replace(relation, relation_alias, replacements) -%}
+    {{ relation_alias }}.* replace (
+        {%- for column_name, expression in replacements %}
+        {{ expression }} as {{ column_name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro spark__star_replace(relation, relation_alias, replacements) -%}
+    {%- if not execute -%}
+        {{ relation_alias }}.*
+    {%- else -%}
+        {%- set replaced = {} -%}
+        {%- for column_name, expression in replacements %}{% do replaced.update({column_name: expression}) %}{% endfor -%}
+        {%- for column in adapter.get_columns_in_relation(relation) %}
+        {{ replaced.get(column.name, relation_alias ~ '.' ~ column.name) }} as {{ column.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
