@@ -10,11 +10,12 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test chromium lint format clean bench bench-large fuzz
+.PHONY: help install demo test test-spark chromium lint format clean bench bench-large fuzz
 
 help:
 	@echo "make demo   - set up and run the whole pipeline on a generated dataset"
 	@echo "make test   - set up and run the test suite"
+	@echo "make test-spark - build the dbt project on a local Spark session and compare every mart with DuckDB"
 	@echo "make lint   - ruff, mypy (strict on src/), sqlfluff on the dbt models"
 	@echo "make bench  - end-to-end benchmark, workloads S and M (bench/RESULTS.md)"
 	@echo "make bench-large - end-to-end benchmark, workload L (1,000,000 encounters)"
@@ -39,6 +40,14 @@ demo: install
 # fixtures are built once.
 test: install chromium
 	$(BIN)/pytest -n 2 --dist loadfile --durations=25
+
+# The same dbt project on Apache Spark (dbt-spark, a local session): builds a generated cycle on
+# DuckDB, copies the source tables to Spark, builds everything there and compares every mart.
+# Installs the optional `spark` dependency group (dbt-spark, pyspark: about 630 MB, Java 17 on
+# the machine); the next `make install` (any change of uv.lock) removes it again.
+test-spark: install
+	$(UV) sync --frozen --group spark --python $(PYTHON)
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -p no:xdist -m spark tests/spark
 
 # The dashboard's browser test drives Debian's Chromium (never `playwright install`). Install it
 # when it is missing and we can (apt-get, root); otherwise say why and go on: that test then

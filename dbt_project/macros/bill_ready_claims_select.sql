@@ -7,7 +7,7 @@
     select
         ready_claims.claim_id,
         ready_claims.claim_type,
-        cast('1' as varchar) as claim_frequency_code,
+        cast('1' as {{ dbt.type_string() }}) as claim_frequency_code,
         ready_claims.payer_id,
         {{ x12_clean_text('payers.payer_name') }} as payer_name,
         {{ x12_clean_text('payers.address_line1') }} as payer_address_line1,
@@ -15,7 +15,7 @@
         {{ x12_clean_text('payers.state') }} as payer_state,
         payers.zip as payer_zip,
         ready_claims.claim_filing_indicator,
-        cast('{{ payer_responsibility_code }}' as varchar) as payer_responsibility_code,
+        cast('{{ payer_responsibility_code }}' as {{ dbt.type_string() }}) as payer_responsibility_code,
         ready_claims.subscriber_id,
         ready_claims.member_id,
         ready_claims.group_number,

@@ -32,7 +32,7 @@
             claim_id,
             secondary_payer_id as payer_id,
             'secondary' as payer_sequence,
-            cast(null as varchar) as secondary_payer_id,
+            cast(null as {{ dbt.type_string() }}) as secondary_payer_id,
             service_date,
             service_date_to
         from {{ claims }}

@@ -14,5 +14,5 @@
 {%- endmacro %}
 
 {% macro claim_line_id(claim_id_column, line_number_column) -%}
-    {{ claim_id_column }} || '-' || lpad(cast({{ line_number_column }} as varchar), 3, '0')
+    {{ claim_id_column }} || '-' || lpad(cast({{ line_number_column }} as {{ dbt.type_string() }}), 3, '0')
 {%- endmacro %}

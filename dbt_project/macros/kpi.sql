@@ -51,14 +51,14 @@
 {%- endmacro %}
 
 {% macro kpi_ratio(numerator, denominator, scale=4) -%}
-    {%- set n = "cast((" ~ numerator ~ ") * 100 as hugeint)" -%}
-    {%- set d = "cast((" ~ denominator ~ ") * 100 as hugeint)" -%}
+    {%- set n = "cast((" ~ numerator ~ ") * 100 as " ~ revcycle.type_wide_integer() ~ ")" -%}
+    {%- set d = "cast((" ~ denominator ~ ") * 100 as " ~ revcycle.type_wide_integer() ~ ")" -%}
     case
         when ({{ denominator }}) is null or ({{ denominator }}) = 0 or ({{ numerator }}) is null then null
         else cast(
             cast(
-                sign({{ n }}) * sign({{ d }})
-                * ((abs({{ n }}) * {{ 2 * (10 ** scale) }} + abs({{ d }})) // (2 * abs({{ d }})))
+                {{ revcycle.integer_sign(n) }} * {{ revcycle.integer_sign(d) }}
+                * {{ revcycle.integer_divide('abs(' ~ n ~ ') * ' ~ 2 * (10 ** scale) ~ ' + abs(' ~ d ~ ')', '2 * abs(' ~ d ~ ')') }}
                 as decimal(38, 0)
             ) * cast({{ '0.' ~ ('0' * (scale - 1)) ~ '1' }} as decimal({{ scale + 1 }}, {{ scale }}))
             as decimal(18, {{ scale }})

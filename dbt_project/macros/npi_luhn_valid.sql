@@ -9,7 +9,7 @@
 
 {% macro npi_luhn_valid(npi_column) -%}
     coalesce(
-        regexp_full_match({{ npi_column }}, '[0-9]{10}')
+        {{ revcycle.full_match(npi_column, '[0-9]{10}') }}
         and (
             10 - (
                 24

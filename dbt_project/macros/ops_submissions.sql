@@ -6,19 +6,18 @@
     the table, this is a no-op. -#}
 
 {% macro ensure_ops_submissions() -%}
-    create schema if not exists ops;
-    create table if not exists ops.submissions (
-        submission_id varchar,
-        file_name varchar,
-        interchange_control_number varchar,
-        group_control_number varchar,
-        transaction_control_number varchar,
-        claim_id varchar,
-        claim_line_id varchar,
-        claim_frequency_code varchar,
-        payer_id varchar,
-        submitted_at timestamp
-    )
+    {{ revcycle.create_table_if_missing('ops', 'submissions', [
+        ('submission_id', 'varchar'),
+        ('file_name', 'varchar'),
+        ('interchange_control_number', 'varchar'),
+        ('group_control_number', 'varchar'),
+        ('transaction_control_number', 'varchar'),
+        ('claim_id', 'varchar'),
+        ('claim_line_id', 'varchar'),
+        ('claim_frequency_code', 'varchar'),
+        ('payer_id', 'varchar'),
+        ('submitted_at', 'timestamp'),
+    ]) }}
 {%- endmacro %}
 
 {#- ops.eligibility_inquiries: one row per 270 inquiry sent (revcycle.eligibility writes it and
@@ -26,22 +25,21 @@
     creates it empty, with the same columns, when a warehouse does not have it yet. -#}
 
 {% macro ensure_ops_eligibility_inquiries() -%}
-    create schema if not exists ops;
-    create table if not exists ops.eligibility_inquiries (
-        inquiry_id varchar,
-        file_name varchar,
-        interchange_control_number varchar,
-        group_control_number varchar,
-        transaction_control_number varchar,
-        encounter_id varchar,
-        patient_id varchar,
-        coverage_id varchar,
-        coverage_order integer,
-        payer_id varchar,
-        member_id varchar,
-        billing_provider_npi varchar,
-        service_date date,
-        inquiry_date date,
-        sent_at timestamp
-    )
+    {{ revcycle.create_table_if_missing('ops', 'eligibility_inquiries', [
+        ('inquiry_id', 'varchar'),
+        ('file_name', 'varchar'),
+        ('interchange_control_number', 'varchar'),
+        ('group_control_number', 'varchar'),
+        ('transaction_control_number', 'varchar'),
+        ('encounter_id', 'varchar'),
+        ('patient_id', 'varchar'),
+        ('coverage_id', 'varchar'),
+        ('coverage_order', 'integer'),
+        ('payer_id', 'varchar'),
+        ('member_id', 'varchar'),
+        ('billing_provider_npi', 'varchar'),
+        ('service_date', 'date'),
+        ('inquiry_date', 'date'),
+        ('sent_at', 'timestamp'),
+    ]) }}
 {%- endmacro %}

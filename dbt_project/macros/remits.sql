@@ -15,13 +15,13 @@
 {% macro control_number_key(column) -%}
     case
         when nullif(trim({{ column }}), '') is null then null
-        else coalesce(nullif(ltrim(trim({{ column }}), '0'), ''), '0')
+        else coalesce(nullif({{ revcycle.trim_leading('trim(' ~ column ~ ')', '0') }}, ''), '0')
     end
 {%- endmacro %}
 
 {% macro is_placeholder_patient_control_number(column) -%}
     coalesce(
-        regexp_full_match(nullif(upper(trim({{ column }})), ''), '0+|9+|X+|N/?A|NONE|UNKNOWN|UNK'),
+        {{ revcycle.full_match("nullif(upper(trim(" ~ column ~ ")), '')", '0+|9+|X+|N/?A|NONE|UNKNOWN|UNK') }},
         true
     )
 {%- endmacro %}

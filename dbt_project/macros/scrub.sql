@@ -37,5 +37,5 @@
 {%- endmacro %}
 
 {% macro age_for_detail(age_column) -%}
-    case when {{ age_column }} >= 90 then '90+' else cast({{ age_column }} as varchar) end
+    case when {{ age_column }} >= 90 then '90+' else cast({{ age_column }} as {{ dbt.type_string() }}) end
 {%- endmacro %}

@@ -11,13 +11,13 @@
     nullif(
         upper(
             trim(
-                regexp_replace(
-                    regexp_replace(
-                        strip_accents(regexp_replace({{ column }}, '[\x00-\x1F\x7F]', ' ', 'g')),
-                        '[*~:^|]', '', 'g'
+                {{ revcycle.regexp_replace_all(
+                    revcycle.regexp_replace_all(
+                        revcycle.strip_accents(revcycle.regexp_replace_all(column, '[\\x00-\\x1F\\x7F]', ' ')),
+                        '[*~:^|]', ''
                     ),
-                    ' {2,}', ' ', 'g'
-                )
+                    ' {2,}', ' '
+                ) }}
             )
         ),
         ''

@@ -184,10 +184,5 @@
 
 {% macro ensure_x12_raw_table(table_name) -%}
     {%- set relation = source('x12', table_name) -%}
-    create schema if not exists {{ relation.schema }};
-    create table if not exists {{ relation }} (
-    {%- for column_name, column_type in x12_raw_table_columns(table_name) %}
-        {{ column_name }} {{ column_type }}{{ "," if not loop.last }}
-    {%- endfor %}
-    )
+    {{ revcycle.create_table_if_missing(relation.schema, relation.identifier, x12_raw_table_columns(table_name)) }}
 {%- endmacro %}

@@ -32,7 +32,11 @@ breakdowns as (
 
 kinds as (
 
-    select unnest(['carc', 'payer', 'billing_provider', 'rendering_provider', 'procedure_code']) as breakdown
+    select 'carc' as breakdown
+    union all select 'payer'
+    union all select 'billing_provider'
+    union all select 'rendering_provider'
+    union all select 'procedure_code'
 
 ),
 

@@ -8,6 +8,7 @@ and evaluated by DuckDB over well-formed, corrupted and malformed values.
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import duckdb
 import jinja2
@@ -17,10 +18,14 @@ from revcycle.paths import dbt_project_dir
 
 
 def _macro_sql(column: str) -> str:
-    source = (dbt_project_dir() / "macros" / "npi_luhn_valid.sql").read_text(encoding="utf-8")
+    macros = dbt_project_dir() / "macros"
     # Renders SQL, not HTML: escaping would corrupt the quotes in the expression.
-    env = jinja2.Environment(autoescape=False)  # noqa: S701
-    module = env.from_string(source).module
+    env = jinja2.Environment(autoescape=False, extensions=["jinja2.ext.do"])  # noqa: S701
+    # The macro's regular expression goes through revcycle.full_match
+    # (macros/portability.sql); on DuckDB, adapter.dispatch picks its default__ version.
+    portability = env.from_string((macros / "portability.sql").read_text(encoding="utf-8")).module
+    env.globals["revcycle"] = SimpleNamespace(full_match=portability.default__full_match)  # type: ignore[attr-defined]
+    module = env.from_string((macros / "npi_luhn_valid.sql").read_text(encoding="utf-8")).module
     return str(module.npi_luhn_valid(column))  # type: ignore[attr-defined]
 
 

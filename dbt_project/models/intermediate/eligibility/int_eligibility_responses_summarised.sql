@@ -27,30 +27,30 @@ figures as (
     select
         response_id,
         coalesce(
-            arg_min(benefit_amount, segment_position) filter (
+            min_by(benefit_amount, segment_position) filter (
                 where benefit_code = 'C' and time_period_qualifier = '29'
                 and benefit_amount is not null and is_in_network_or_unspecified
             ),
-            arg_min(benefit_amount, segment_position) filter (
+            min_by(benefit_amount, segment_position) filter (
                 where benefit_code = 'C' and time_period_qualifier = '29'
                 and benefit_amount is not null
             )
         ) as deductible_remaining_amount,
         coalesce(
-            arg_min(benefit_amount, segment_position) filter (
+            min_by(benefit_amount, segment_position) filter (
                 where benefit_code = 'B' and benefit_amount is not null
                 and is_in_network_or_unspecified
             ),
-            arg_min(benefit_amount, segment_position) filter (
+            min_by(benefit_amount, segment_position) filter (
                 where benefit_code = 'B' and benefit_amount is not null
             )
         ) as copay_amount,
         coalesce(
-            arg_min(benefit_percent, segment_position) filter (
+            min_by(benefit_percent, segment_position) filter (
                 where benefit_code = 'A' and benefit_percent is not null
                 and is_in_network_or_unspecified
             ),
-            arg_min(benefit_percent, segment_position) filter (
+            min_by(benefit_percent, segment_position) filter (
                 where benefit_code = 'A' and benefit_percent is not null
             )
         ) as coinsurance_fraction,

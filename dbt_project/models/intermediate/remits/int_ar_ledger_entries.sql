@@ -50,10 +50,10 @@ entries as (
 final as (
 
     select
-        cast(entries.ledger_entry_id as varchar) as ledger_entry_id,
-        cast(entries.claim_id as varchar) as claim_id,
-        cast(entries.claim_line_id as varchar) as claim_line_id,
-        cast(entries.payer_id as varchar) as payer_id,
+        cast(entries.ledger_entry_id as {{ dbt.type_string() }}) as ledger_entry_id,
+        cast(entries.claim_id as {{ dbt.type_string() }}) as claim_id,
+        cast(entries.claim_line_id as {{ dbt.type_string() }}) as claim_line_id,
+        cast(entries.payer_id as {{ dbt.type_string() }}) as payer_id,
         -- The secondary (COB) payer's entries: a claim only has a secondary claim when its
         -- secondary payer differs from the primary, so the payer tells them apart.
         cast(
@@ -62,21 +62,21 @@ final as (
                 when entries.payer_id = claims.secondary_payer_id and claims.secondary_claim_id is not null
                     then 'secondary'
                 else 'primary'
-            end as varchar
+            end as {{ dbt.type_string() }}
         ) as payer_sequence,
-        cast(entries.event_type as varchar) as event_type,
-        cast(entries.balance_component as varchar) as balance_component,
+        cast(entries.event_type as {{ dbt.type_string() }}) as event_type,
+        cast(entries.balance_component as {{ dbt.type_string() }}) as balance_component,
         cast(entries.amount as decimal(18, 2)) as amount,
         cast(entries.is_cash as boolean) as is_cash,
         cast(entries.is_denial as boolean) as is_denial,
-        cast(entries.group_code as varchar) as group_code,
-        cast(entries.reason_code as varchar) as reason_code,
+        cast(entries.group_code as {{ dbt.type_string() }}) as group_code,
+        cast(entries.reason_code as {{ dbt.type_string() }}) as reason_code,
         cast(entries.event_date as date) as event_date,
-        cast(entries.source_type as varchar) as source_type,
-        cast(entries.source_id as varchar) as source_id,
-        cast(entries.payment_id as varchar) as payment_id,
-        cast(entries.claim_payment_id as varchar) as claim_payment_id,
-        cast(entries.payer_claim_control_number as varchar) as payer_claim_control_number
+        cast(entries.source_type as {{ dbt.type_string() }}) as source_type,
+        cast(entries.source_id as {{ dbt.type_string() }}) as source_id,
+        cast(entries.payment_id as {{ dbt.type_string() }}) as payment_id,
+        cast(entries.claim_payment_id as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(entries.payer_claim_control_number as {{ dbt.type_string() }}) as payer_claim_control_number
 
     from entries
     left join claims

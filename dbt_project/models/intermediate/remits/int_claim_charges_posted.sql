@@ -73,14 +73,14 @@ charges as (
         claim_lines.charge_amount as amount,
         false as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         first_submissions.submitted_date as event_date,
         '837_submission' as source_type,
         first_submissions.submission_id as source_id,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from claim_lines
     inner join first_submissions
         on claim_lines.claim_id = first_submissions.claim_id
@@ -102,14 +102,14 @@ voided_charges as (
         -claim_lines.charge_amount as amount,
         false as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         voids.submitted_date as event_date,
         '837_submission' as source_type,
         voids.submission_id as source_id,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from claim_lines
     inner join voids
         on claim_lines.claim_id = voids.claim_id
@@ -151,14 +151,14 @@ self_pay_charges as (
         charge_amount as amount,
         false as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         service_date_to as event_date,
         'self_pay_claim' as source_type,
         claim_id as source_id,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from self_pay_lines
 
 ),
@@ -175,14 +175,14 @@ self_pay_transfers as (
         -charge_amount as amount,
         false as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         service_date_to as event_date,
         'self_pay_claim' as source_type,
         claim_id as source_id,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from self_pay_lines
 
 ),

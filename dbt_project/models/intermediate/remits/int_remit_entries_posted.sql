@@ -72,8 +72,8 @@ line_payments as (
         -service_lines.paid_amount as amount,
         true as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         claim_payments.event_date,
         '835_service_line' as source_type,
         service_lines.service_line_id as source_id,
@@ -92,15 +92,15 @@ claim_level_payments as (
     select
         'PAY:' || claim_payment_id as ledger_entry_id,
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         payer_id,
         case when is_reversal then 'reversal' else 'payment' end as event_type,
         'payment' as balance_component,
         -(paid_amount - service_line_paid_amount) as amount,
         true as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         event_date,
         '835_claim_payment' as source_type,
         claim_payment_id as source_id,
@@ -208,14 +208,14 @@ allocated_interest_entries as (
     select
         'INT:' || claim_payment_id as ledger_entry_id,
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         payer_id,
         'interest' as event_type,
         'none' as balance_component,
         -interest_amount as amount,
         true as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
         'L6' as reason_code,
         event_date,
         '835_claim_payment' as source_type,
@@ -231,22 +231,22 @@ unallocated_interest_entries as (
 
     select
         'INT:' || unreferenced_interest.payment_id as ledger_entry_id,
-        cast(null as varchar) as claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         provider_adjustments.payer_id,
         'interest' as event_type,
         'none' as balance_component,
         unreferenced_interest.interest_total + allocating_payments.allocated_interest_amount as amount,
         true as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
         'L6' as reason_code,
         provider_adjustments.event_date,
         '835_provider_adjustment' as source_type,
         unreferenced_interest.first_provider_adjustment_id as source_id,
         unreferenced_interest.payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from unreferenced_interest
     inner join allocating_payments
         on unreferenced_interest.payment_id = allocating_payments.payment_id
@@ -261,7 +261,7 @@ provider_adjustment_entries as (
     select
         'PLB:' || provider_adjustments.provider_adjustment_id as ledger_entry_id,
         provider_adjustments.claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         provider_adjustments.payer_id,
         case provider_adjustments.adjustment_kind
             when 'interest' then 'interest'
@@ -272,14 +272,14 @@ provider_adjustment_entries as (
         provider_adjustments.amount,
         true as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
         provider_adjustments.reason_code,
         provider_adjustments.event_date,
         '835_provider_adjustment' as source_type,
         provider_adjustments.provider_adjustment_id as source_id,
         provider_adjustments.payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from provider_adjustments
     left join allocating_payments
         on provider_adjustments.payment_id = allocating_payments.payment_id

@@ -48,8 +48,8 @@ claim_lines as (
     -- (REF*6R) is built from the secondary claim id and the line number (macro
     -- claim_line_id, as the 837 was written). In this model claim_id / claim_line_id are the
     -- billed ids; the final select maps them back to the account's.
-    select  -- noqa: ST06 (sqlfluff reads '* exclude' as a calculation)
-        account_claim_lines.* exclude (claim_id, claim_line_id),
+    select
+        {{ revcycle.star_except('account_claim_lines', ['claim_id', 'claim_line_id']) }},
         account_claim_lines.claim_line_id as account_claim_line_id,
         billed_claims.billed_claim_id as claim_id,
         case

@@ -80,7 +80,7 @@ reference_tokens as (
     select
         provider_adjustment_id,
         payer_id,
-        unnest(string_split_regex(reference_id_normalised, '[^A-Z0-9]+')) as token
+        {{ revcycle.split_to_rows('reference_id_normalised', '[^A-Z0-9]+', is_regex=true) }} as token
     from posted
     where reference_id_normalised is not null
 

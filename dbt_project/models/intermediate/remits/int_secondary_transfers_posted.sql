@@ -72,14 +72,14 @@ final as (
         primary_patient_shares.patient_share_amount as amount,
         false as is_cash,
         false as is_denial,
-        cast(null as varchar) as group_code,
-        cast(null as varchar) as reason_code,
+        cast(null as {{ dbt.type_string() }}) as group_code,
+        cast(null as {{ dbt.type_string() }}) as reason_code,
         cast(first_secondary_submissions.submitted_at as date) as event_date,
         '837_submission' as source_type,
         first_secondary_submissions.submission_id as source_id,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as payer_claim_control_number
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_claim_control_number
     from first_secondary_submissions
     inner join primary_patient_shares
         on first_secondary_submissions.claim_id = primary_patient_shares.claim_id

@@ -74,7 +74,7 @@ edits as (
         claim_id,
         'PATIENT_UNKNOWN' as edit_id,
         'patient' as edit_subject,
-        format('patient {} is not in the patient list', coalesce(patient_id, '(none)')) as detail
+        {{ revcycle.format_text('patient {} is not in the patient list', "coalesce(patient_id, '(none)')") }} as detail
     from checked
     where not has_patient
 
@@ -84,7 +84,10 @@ edits as (
         claim_id,
         'PLACE_OF_SERVICE_INVALID' as edit_id,
         'place_of_service' as edit_subject,
-        format('place of service ''{}'' is not a CMS place-of-service code', coalesce(place_of_service, '')) as detail
+        {{ revcycle.format_text(
+            "place of service '{}' is not a CMS place-of-service code",
+            "coalesce(place_of_service, '')"
+        ) }} as detail
     from checked
     where not is_known_place_of_service
 
@@ -94,11 +97,14 @@ edits as (
         claim_id,
         'TYPE_OF_BILL_INVALID' as edit_id,
         'type_of_bill' as edit_subject,
-        format('institutional claim type of bill ''{}'' is not 4 digits', coalesce(type_of_bill, '')) as detail
+        {{ revcycle.format_text(
+            "institutional claim type of bill '{}' is not 4 digits",
+            "coalesce(type_of_bill, '')"
+        ) }} as detail
     from checked
     where
         claim_type = 'institutional'
-        and not coalesce(regexp_full_match(type_of_bill, '[0-9]{4}'), false)
+        and not coalesce({{ revcycle.full_match('type_of_bill', '[0-9]{4}') }}, false)
 
     union all
 
@@ -116,9 +122,12 @@ edits as (
         claim_id,
         'LINES_TOO_MANY' as edit_id,
         'lines' as edit_subject,
-        format(
-            'the claim has {} lines; an 837 {} claim carries at most {}', line_count, claim_type, max_line_count
-        ) as detail
+        {{ revcycle.format_text(
+            'the claim has {} lines; an 837 {} claim carries at most {}',
+            'line_count',
+            'claim_type',
+            'max_line_count'
+        ) }} as detail
     from checked
     where line_count > max_line_count
 
@@ -128,12 +137,12 @@ edits as (
         claim_id,
         'CLAIM_TOTAL_MISMATCH' as edit_id,
         'total_charge_amount' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'claim total {} is not the sum of its {} lines ({})',
-            coalesce(cast(total_charge_amount as varchar), '(none)'),
-            line_count,
-            cast(line_charge_amount as varchar)
-        ) as detail
+            "coalesce(cast(total_charge_amount as " ~ dbt.type_string() ~ "), '(none)')",
+            'line_count',
+            'cast(line_charge_amount as ' ~ dbt.type_string() ~ ')'
+        ) }} as detail
     from checked
     where coalesce(total_charge_amount != line_charge_amount, true)
 
@@ -143,7 +152,7 @@ final as (
 
     select
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         cast(null as integer) as line_number,
         edit_id,
         edit_subject,

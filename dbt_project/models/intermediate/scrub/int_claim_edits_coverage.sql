@@ -55,7 +55,7 @@ edits as (
         'coverage' as edit_subject,
         case
             when coverage_id is null then 'the claim has no primary coverage id'
-            else format('primary coverage {} is not in the coverage list', coverage_id)
+            else {{ revcycle.format_text('primary coverage {} is not in the coverage list', 'coverage_id') }}
         end as detail
     from claim_coverage
     where not has_coverage
@@ -67,8 +67,12 @@ edits as (
         'PAYER_UNKNOWN' as edit_id,
         'payer' as edit_subject,
         case
-            when coverage_payer_id is null then format('coverage {} names no payer', coverage_id)
-            else format('payer {} of coverage {} is not in the payer list', coverage_payer_id, coverage_id)
+            when coverage_payer_id is null then {{ revcycle.format_text('coverage {} names no payer', 'coverage_id') }}
+            else {{ revcycle.format_text(
+                'payer {} of coverage {} is not in the payer list',
+                'coverage_payer_id',
+                'coverage_id'
+            ) }}
         end as detail
     from claim_coverage
     where has_coverage and not has_payer
@@ -79,14 +83,14 @@ edits as (
         claim_id,
         'COVERAGE_NOT_ACTIVE' as edit_id,
         'coverage' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'coverage {} is active {} to {}; dates of service are {} to {}',
-            coverage_id,
-            coalesce(cast(effective_date as varchar), '(no effective date)'),
-            coalesce(cast(end_date as varchar), '(no end date)'),
-            service_date,
-            service_date_to
-        ) as detail
+            'coverage_id',
+            "coalesce(cast(effective_date as " ~ dbt.type_string() ~ "), '(no effective date)')",
+            "coalesce(cast(end_date as " ~ dbt.type_string() ~ "), '(no end date)')",
+            'service_date',
+            'service_date_to'
+        ) }} as detail
     from claim_coverage
     where
         has_coverage
@@ -102,7 +106,7 @@ edits as (
         claim_id,
         'MEMBER_ID_MISSING' as edit_id,
         'coverage' as edit_subject,
-        format('coverage {} has no member id', coverage_id) as detail
+        {{ revcycle.format_text('coverage {} has no member id', 'coverage_id') }} as detail
     from claim_coverage
     where has_coverage and member_id is null
 
@@ -112,7 +116,7 @@ final as (
 
     select
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         cast(null as integer) as line_number,
         edit_id,
         edit_subject,

@@ -41,7 +41,11 @@ edits as (
         claim_id,
         'SERVICE_DATE_IN_FUTURE' as edit_id,
         'service_date' as edit_subject,
-        format('date of service {} is after the as-of date {}', service_date_to, as_of_date) as detail
+        {{ revcycle.format_text(
+            'date of service {} is after the as-of date {}',
+            'service_date_to',
+            'as_of_date'
+        ) }} as detail
     from dated
     where service_date_to > as_of_date
 
@@ -51,20 +55,20 @@ edits as (
         claim_id,
         'TIMELY_FILING_PASSED' as edit_id,
         'service_date' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'date of service {} is {} days before the as-of date {}; payer {} accepts claims for {} days (until {})',
-            service_date,
-            date_diff('day', service_date, as_of_date),
-            as_of_date,
-            payer_id,
-            timely_filing_days,
-            service_date + timely_filing_days
-        ) as detail
+            'service_date',
+            revcycle.days_between('service_date', 'as_of_date'),
+            'as_of_date',
+            'payer_id',
+            'timely_filing_days',
+            'service_date + timely_filing_days'
+        ) }} as detail
     from dated
     where
         not is_self_pay
         and timely_filing_days is not null
-        and date_diff('day', service_date, as_of_date) > timely_filing_days
+        and {{ revcycle.days_between('service_date', 'as_of_date') }} > timely_filing_days
 
 ),
 
@@ -72,7 +76,7 @@ final as (
 
     select
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         cast(null as integer) as line_number,
         edit_id,
         edit_subject,

@@ -45,11 +45,11 @@ checked as (
         coalesce(diagnoses.icd10_code_dotted, diagnoses.icd10_code) as icd10_code_as_coded,
         icd10_codes.icd10_code is not null as is_in_code_set,
         icd10_codes.icd10_code is not null or coalesce(
-            regexp_full_match(diagnoses.icd10_code, '[A-TV-Z][0-9][0-9A-Z]([0-9A-Z]{1,4})?')
-            and regexp_full_match(
-                coalesce(diagnoses.icd10_code_dotted, diagnoses.icd10_code),
-                '[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?'
-            ),
+            {{ revcycle.full_match('diagnoses.icd10_code', '[A-TV-Z][0-9][0-9A-Z]([0-9A-Z]{1,4})?') }}
+            and {{ revcycle.full_match(
+                'coalesce(diagnoses.icd10_code_dotted, diagnoses.icd10_code)',
+                '[A-TV-Z][0-9][0-9A-Z](\\.?[0-9A-Z]{1,4})?'
+            ) }},
             false
         ) as is_well_formed
 
@@ -70,7 +70,9 @@ sequences as (
         count(*) as diagnosis_count,
         min(diagnosis_sequence) as first_sequence,
         max(diagnosis_sequence) as last_sequence,
-        string_agg(cast(diagnosis_sequence as varchar), ', ' order by diagnosis_sequence) as sequence_list
+        {{ revcycle.ordered_string_agg(
+            'cast(diagnosis_sequence as ' ~ dbt.type_string() ~ ')', ', ', order_by='diagnosis_sequence'
+        ) }} as sequence_list
 
     from diagnoses
     group by claim_id
@@ -93,7 +95,10 @@ claim_edits as (
         claims.claim_id,
         'DIAGNOSIS_TOO_MANY' as edit_id,
         'diagnoses' as edit_subject,
-        format('the claim has {} diagnoses; a claim carries at most 12', claims.diagnosis_count) as detail
+        {{ revcycle.format_text(
+            'the claim has {} diagnoses; a claim carries at most 12',
+            'claims.diagnosis_count'
+        ) }} as detail
     from claims
     where claims.diagnosis_count > 12
 
@@ -103,11 +108,11 @@ claim_edits as (
         sequences.claim_id,
         'DIAGNOSIS_SEQUENCE_GAP' as edit_id,
         'diagnoses' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'diagnosis sequences are {}; expected 1 to {} without gaps',
-            sequences.sequence_list,
-            sequences.diagnosis_count
-        ) as detail
+            'sequences.sequence_list',
+            'sequences.diagnosis_count'
+        ) }} as detail
     from sequences
     where sequences.first_sequence != 1 or sequences.last_sequence != sequences.diagnosis_count
 
@@ -119,9 +124,11 @@ code_edits as (
         claim_id,
         'ICD10_MALFORMED' as edit_id,
         'diagnosis_' || diagnosis_sequence as edit_subject,
-        format(
-            'diagnosis {} ''{}'' is not a well-formed ICD-10-CM code', diagnosis_sequence, icd10_code_as_coded
-        ) as detail
+        {{ revcycle.format_text(
+            "diagnosis {} '{}' is not a well-formed ICD-10-CM code",
+            'diagnosis_sequence',
+            'icd10_code_as_coded'
+        ) }} as detail
     from checked
     where not is_well_formed
 
@@ -131,9 +138,11 @@ code_edits as (
         claim_id,
         'ICD10_UNKNOWN' as edit_id,
         'diagnosis_' || diagnosis_sequence as edit_subject,
-        format(
-            'diagnosis {} ''{}'' is not in the ICD-10-CM code set', diagnosis_sequence, icd10_code_as_coded
-        ) as detail
+        {{ revcycle.format_text(
+            "diagnosis {} '{}' is not in the ICD-10-CM code set",
+            'diagnosis_sequence',
+            'icd10_code_as_coded'
+        ) }} as detail
     from checked
     where is_well_formed and not is_in_code_set
 
@@ -143,13 +152,13 @@ code_edits as (
         claim_id,
         'ICD10_SEX_CONFLICT' as edit_id,
         'diagnosis_' || diagnosis_sequence as edit_subject,
-        format(
-            'diagnosis {} ''{}'' is for {} patients only; the patient''s sex is {}',
-            diagnosis_sequence,
-            icd10_code_as_coded,
-            case sex_restriction when 'F' then 'female' else 'male' end,
-            patient_sex
-        ) as detail
+        {{ revcycle.format_text(
+            "diagnosis {} '{}' is for {} patients only; the patient's sex is {}",
+            'diagnosis_sequence',
+            'icd10_code_as_coded',
+            "case sex_restriction when 'F' then 'female' else 'male' end",
+            'patient_sex'
+        ) }} as detail
     from checked
     where
         sex_restriction in ('F', 'M')
@@ -170,7 +179,7 @@ final as (
 
     select
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         cast(null as integer) as line_number,
         edit_id,
         edit_subject,

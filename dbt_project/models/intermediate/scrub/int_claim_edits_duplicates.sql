@@ -58,15 +58,15 @@ line_edits as (
         line_number,
         'DUPLICATE_LINE' as edit_id,
         'line' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'line {} repeats line {} ({} on {}, {} units, {})',
-            line_number,
-            first_line_number,
-            procedure_code,
-            service_date,
-            units,
-            cast(charge_amount as varchar)
-        ) as detail
+            'line_number',
+            'first_line_number',
+            'procedure_code',
+            'service_date',
+            'units',
+            'cast(charge_amount as ' ~ dbt.type_string() ~ ')'
+        ) }} as detail
     from line_repeats
     where occurrence > 1
 
@@ -76,7 +76,9 @@ procedure_sets as (
 
     select
         claim_id,
-        string_agg(distinct procedure_code, ',' order by procedure_code) as procedure_set
+        {{ revcycle.ordered_string_agg(
+            'procedure_code', ',', order_by='procedure_code', distinct=true
+        ) }} as procedure_set
 
     from lines
     group by claim_id
@@ -108,15 +110,16 @@ claim_repeats as (
 claim_edits as (
 
     select
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         claim_id,
         cast(null as integer) as line_number,
         'DUPLICATE_CLAIM' as edit_id,
         'claim' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'same patient, payer, date of service and procedures ({}) as claim {}',
-            procedure_set, first_claim_id
-        ) as detail
+            'procedure_set',
+            'first_claim_id'
+        ) }} as detail
     from claim_repeats
     where occurrence > 1
 

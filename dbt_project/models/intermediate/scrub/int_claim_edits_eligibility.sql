@@ -23,18 +23,18 @@ final as (
 
     select
         claims.claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         cast(null as integer) as line_number,
         'ELIGIBILITY_INACTIVE' as edit_id,
         'coverage' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'payer {} reported coverage {} inactive on {} (271 trace {}, answered {})',
-            eligibility.payer_id,
-            eligibility.coverage_id,
-            eligibility.service_date,
-            eligibility.latest_inquiry_id,
-            coalesce(cast(eligibility.checked_date as varchar), 'on an unknown date')
-        ) as detail
+            'eligibility.payer_id',
+            'eligibility.coverage_id',
+            'eligibility.service_date',
+            'eligibility.latest_inquiry_id',
+            "coalesce(cast(eligibility.checked_date as " ~ dbt.type_string() ~ "), 'on an unknown date')"
+        ) }} as detail
 
     from claims
     inner join eligibility

@@ -43,10 +43,12 @@ edits as (
         line_number,
         'CHARGE_NOT_POSITIVE' as edit_id,
         'charge_amount' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'line {} ({}) charge is {}; a billed line must be more than 0.00',
-            line_number, coalesce(procedure_code, '?'), coalesce(cast(charge_amount as varchar), '(none)')
-        ) as detail
+            'line_number',
+            "coalesce(procedure_code, '?')",
+            "coalesce(cast(charge_amount as " ~ dbt.type_string() ~ "), '(none)')"
+        ) }} as detail
     from priced
     where coalesce(charge_amount <= 0, true)
 
@@ -58,10 +60,12 @@ edits as (
         line_number,
         'UNITS_NOT_POSITIVE' as edit_id,
         'units' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'line {} ({}) units are {}; a billed line needs at least 1 unit',
-            line_number, coalesce(procedure_code, '?'), coalesce(cast(units as varchar), '(none)')
-        ) as detail
+            'line_number',
+            "coalesce(procedure_code, '?')",
+            "coalesce(cast(units as " ~ dbt.type_string() ~ "), '(none)')"
+        ) }} as detail
     from priced
     where coalesce(units <= 0, true)
 
@@ -75,18 +79,20 @@ edits as (
         'charge_amount' as edit_subject,
         case
             when unit_price is null
-                then format(
-                    'line {} procedure {} has no chargemaster price', line_number, coalesce(procedure_code, '?')
-                )
-            else format(
+                then {{ revcycle.format_text(
+                    'line {} procedure {} has no chargemaster price',
+                    'line_number',
+                    "coalesce(procedure_code, '?')"
+                ) }}
+            else {{ revcycle.format_text(
                 'line {} ({}) charge {} is not {} units x chargemaster price {} = {}',
-                line_number,
-                procedure_code,
-                cast(charge_amount as varchar),
-                units,
-                cast(unit_price as varchar),
-                cast(expected_charge_amount as varchar)
-            )
+                'line_number',
+                'procedure_code',
+                'cast(charge_amount as ' ~ dbt.type_string() ~ ')',
+                'units',
+                'cast(unit_price as ' ~ dbt.type_string() ~ ')',
+                'cast(expected_charge_amount as ' ~ dbt.type_string() ~ ')'
+            ) }}
         end as detail
     from priced
     where

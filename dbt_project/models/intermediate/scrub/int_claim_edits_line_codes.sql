@@ -8,6 +8,16 @@
 -- - MODIFIER_INVALID: a modifier not in code_sets.procedure_modifiers (edit_subject modifier_N);
 -- - REVENUE_CODE_INVALID: an institutional line without a revenue code from
 --   code_sets.revenue_codes.
+{#- The age range of a PROCEDURE_AGE_CONFLICT detail, e.g. "18 to 64". -#}
+{%- set age_range -%}
+    case
+        when min_age_years is not null and max_age_years is not null
+            then {{ revcycle.format_text('{} to {}', 'min_age_years', 'max_age_years') }}
+        when min_age_years is not null then {{ revcycle.format_text('{} and over', 'min_age_years') }}
+        else {{ revcycle.format_text('up to {}', 'max_age_years') }}
+    end
+{%- endset %}
+
 with
 
 lines as (
@@ -64,7 +74,7 @@ checked as (
         procedure_codes.procedure_code is not null as is_known_procedure,
         revenue_codes.revenue_code is not null as is_known_revenue_code,
         coalesce(
-            regexp_full_match(lines.procedure_code, '[0-9]{5}|[0-9]{4}[FT]|[A-Z][0-9]{4}'), false
+            {{ revcycle.full_match('lines.procedure_code', '[0-9]{5}|[0-9]{4}[FT]|[A-Z][0-9]{4}') }}, false
         ) as is_well_formed
 
     from lines
@@ -104,10 +114,11 @@ procedure_edits as (
         line_number,
         'PROCEDURE_CODE_MALFORMED' as edit_id,
         'procedure_code' as edit_subject,
-        format(
-            'line {} procedure code ''{}'' is not a 5-character CPT/HCPCS code',
-            line_number, coalesce(procedure_code, '')
-        ) as detail
+        {{ revcycle.format_text(
+            "line {} procedure code '{}' is not a 5-character CPT/HCPCS code",
+            'line_number',
+            "coalesce(procedure_code, '')"
+        ) }} as detail
     from checked
     where not is_well_formed
 
@@ -119,7 +130,11 @@ procedure_edits as (
         line_number,
         'PROCEDURE_CODE_UNKNOWN' as edit_id,
         'procedure_code' as edit_subject,
-        format('line {} procedure code {} is not in the procedure code set', line_number, procedure_code) as detail
+        {{ revcycle.format_text(
+            'line {} procedure code {} is not in the procedure code set',
+            'line_number',
+            'procedure_code'
+        ) }} as detail
     from checked
     where is_well_formed and not is_known_procedure
 
@@ -131,13 +146,13 @@ procedure_edits as (
         line_number,
         'PROCEDURE_SEX_CONFLICT' as edit_id,
         'procedure_code' as edit_subject,
-        format(
-            'line {} procedure {} is for {} patients only; the patient''s sex is {}',
-            line_number,
-            procedure_code,
-            case sex_restriction when 'F' then 'female' else 'male' end,
-            patient_sex
-        ) as detail
+        {{ revcycle.format_text(
+            "line {} procedure {} is for {} patients only; the patient's sex is {}",
+            'line_number',
+            'procedure_code',
+            "case sex_restriction when 'F' then 'female' else 'male' end",
+            'patient_sex'
+        ) }} as detail
     from checked
     where
         sex_restriction in ('F', 'M')
@@ -152,19 +167,14 @@ procedure_edits as (
         line_number,
         'PROCEDURE_AGE_CONFLICT' as edit_id,
         'procedure_code' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'line {} procedure {} is for ages {}; the patient was {} on {}',
-            line_number,
-            procedure_code,
-            case
-                when min_age_years is not null and max_age_years is not null
-                    then format('{} to {}', min_age_years, max_age_years)
-                when min_age_years is not null then format('{} and over', min_age_years)
-                else format('up to {}', max_age_years)
-            end,
-            {{ age_for_detail('patient_age_years') }},
-            service_date
-        ) as detail
+            'line_number',
+            'procedure_code',
+            age_range,
+            age_for_detail('patient_age_years'),
+            'service_date'
+        ) }} as detail
     from checked
     where
         patient_age_years < min_age_years
@@ -180,13 +190,13 @@ modifier_edits as (
         line_modifiers.line_number,
         'MODIFIER_INVALID' as edit_id,
         'modifier_' || line_modifiers.modifier_position as edit_subject,
-        format(
-            'line {} ({}) modifier {} ''{}'' is not a known modifier',
-            line_modifiers.line_number,
-            coalesce(line_modifiers.procedure_code, '?'),
-            line_modifiers.modifier_position,
-            line_modifiers.modifier
-        ) as detail
+        {{ revcycle.format_text(
+            "line {} ({}) modifier {} '{}' is not a known modifier",
+            'line_modifiers.line_number',
+            "coalesce(line_modifiers.procedure_code, '?')",
+            'line_modifiers.modifier_position',
+            'line_modifiers.modifier'
+        ) }} as detail
     from line_modifiers
     left join modifiers
         on line_modifiers.modifier = modifiers.modifier
@@ -204,13 +214,17 @@ revenue_edits as (
         'revenue_code' as edit_subject,
         case
             when revenue_code is null
-                then format(
-                    'institutional line {} ({}) has no revenue code', line_number, coalesce(procedure_code, '?')
-                )
-            else format(
-                'institutional line {} ({}) revenue code ''{}'' is not in the revenue code set',
-                line_number, coalesce(procedure_code, '?'), revenue_code
-            )
+                then {{ revcycle.format_text(
+                    'institutional line {} ({}) has no revenue code',
+                    'line_number',
+                    "coalesce(procedure_code, '?')"
+                ) }}
+            else {{ revcycle.format_text(
+                "institutional line {} ({}) revenue code '{}' is not in the revenue code set",
+                'line_number',
+                "coalesce(procedure_code, '?')",
+                'revenue_code'
+            ) }}
         end as detail
     from checked
     where claim_type = 'institutional' and not is_known_revenue_code

@@ -70,7 +70,11 @@ edits as (
         line_number,
         'DIAGNOSIS_POINTER_MISSING' as edit_id,
         'pointer_1' as edit_subject,
-        format('line {} ({}) has no first diagnosis pointer', line_number, coalesce(procedure_code, '?')) as detail
+        {{ revcycle.format_text(
+            'line {} ({}) has no first diagnosis pointer',
+            'line_number',
+            "coalesce(procedure_code, '?')"
+        ) }} as detail
     from resolved
     where pointer_position = 1 and pointer_value is null
 
@@ -82,10 +86,13 @@ edits as (
         line_number,
         'DIAGNOSIS_POINTER_OUT_OF_RANGE' as edit_id,
         'pointer_' || pointer_position as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'line {} ({}) diagnosis pointer {} is {}; pointers must be 1 to 12',
-            line_number, coalesce(procedure_code, '?'), pointer_position, pointer_value
-        ) as detail
+            'line_number',
+            "coalesce(procedure_code, '?')",
+            'pointer_position',
+            'pointer_value'
+        ) }} as detail
     from resolved
     where pointer_value is not null and pointer_value not between 1 and 12
 
@@ -97,10 +104,14 @@ edits as (
         line_number,
         'DIAGNOSIS_POINTER_UNRESOLVED' as edit_id,
         'pointer_' || pointer_position as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'line {} ({}) diagnosis pointer {} points at diagnosis {}, which the claim lacks (it has {} diagnoses)',
-            line_number, coalesce(procedure_code, '?'), pointer_position, pointer_value, diagnosis_count
-        ) as detail
+            'line_number',
+            "coalesce(procedure_code, '?')",
+            'pointer_position',
+            'pointer_value',
+            'diagnosis_count'
+        ) }} as detail
     from resolved
     where pointer_value between 1 and 12 and not is_resolved
 

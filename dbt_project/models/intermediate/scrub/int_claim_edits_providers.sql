@@ -51,9 +51,10 @@ billing_edits as (
         claim_id,
         'BILLING_PROVIDER_UNKNOWN' as edit_id,
         'billing_provider' as edit_subject,
-        format(
-            'billing provider {} is not in the provider list', coalesce(billing_provider_id, '(none)')
-        ) as detail
+        {{ revcycle.format_text(
+            'billing provider {} is not in the provider list',
+            "coalesce(billing_provider_id, '(none)')"
+        ) }} as detail
     from claim_providers
     where not has_billing_provider
 
@@ -63,7 +64,7 @@ billing_edits as (
         claim_id,
         'NPI_BILLING_MISSING' as edit_id,
         'billing_provider' as edit_subject,
-        format('billing provider {} has no NPI', billing_provider_id) as detail
+        {{ revcycle.format_text('billing provider {} has no NPI', 'billing_provider_id') }} as detail
     from claim_providers
     where has_billing_provider and billing_npi is null
 
@@ -73,10 +74,11 @@ billing_edits as (
         claim_id,
         'NPI_BILLING_INVALID' as edit_id,
         'billing_provider' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'billing provider {} NPI {} is not 10 digits with a valid check digit',
-            billing_provider_id, billing_npi
-        ) as detail
+            'billing_provider_id',
+            'billing_npi'
+        ) }} as detail
     from claim_providers
     where has_billing_provider and billing_npi is not null and not is_billing_npi_valid
 
@@ -86,12 +88,13 @@ billing_edits as (
         claim_id,
         'BILLING_ZIP_INVALID' as edit_id,
         'billing_provider' as edit_subject,
-        format(
-            'billing provider {} ZIP ''{}'' is not 9 digits (ZIP+4)',
-            billing_provider_id, coalesce(billing_zip, '')
-        ) as detail
+        {{ revcycle.format_text(
+            "billing provider {} ZIP '{}' is not 9 digits (ZIP+4)",
+            'billing_provider_id',
+            "coalesce(billing_zip, '')"
+        ) }} as detail
     from claim_providers
-    where has_billing_provider and not coalesce(regexp_full_match(billing_zip, '[0-9]{9}'), false)
+    where has_billing_provider and not coalesce({{ revcycle.full_match('billing_zip', '[0-9]{9}') }}, false)
 
     union all
 
@@ -100,11 +103,16 @@ billing_edits as (
         'BILLING_TIN_INVALID' as edit_id,
         'billing_provider' as edit_subject,
         case
-            when billing_tin is null then format('billing provider {} has no tax id (EIN)', billing_provider_id)
-            else format('billing provider {} tax id ''{}'' is not 9 digits', billing_provider_id, billing_tin)
+            when billing_tin is null
+                then {{ revcycle.format_text('billing provider {} has no tax id (EIN)', 'billing_provider_id') }}
+            else {{ revcycle.format_text(
+                "billing provider {} tax id '{}' is not 9 digits",
+                'billing_provider_id',
+                'billing_tin'
+            ) }}
         end as detail
     from claim_providers
-    where has_billing_provider and not coalesce(regexp_full_match(billing_tin, '[0-9]{9}'), false)
+    where has_billing_provider and not coalesce({{ revcycle.full_match('billing_tin', '[0-9]{9}') }}, false)
 
 ),
 
@@ -114,9 +122,10 @@ rendering_edits as (
         claim_id,
         'RENDERING_PROVIDER_UNKNOWN' as edit_id,
         'rendering_provider' as edit_subject,
-        format(
-            'rendering provider {} is not in the provider list', coalesce(rendering_provider_id, '(none)')
-        ) as detail
+        {{ revcycle.format_text(
+            'rendering provider {} is not in the provider list',
+            "coalesce(rendering_provider_id, '(none)')"
+        ) }} as detail
     from claim_providers
     where not has_rendering_provider
 
@@ -126,7 +135,7 @@ rendering_edits as (
         claim_id,
         'NPI_RENDERING_MISSING' as edit_id,
         'rendering_provider' as edit_subject,
-        format('rendering provider {} has no NPI', rendering_provider_id) as detail
+        {{ revcycle.format_text('rendering provider {} has no NPI', 'rendering_provider_id') }} as detail
     from claim_providers
     where has_rendering_provider and rendering_npi is null
 
@@ -136,10 +145,11 @@ rendering_edits as (
         claim_id,
         'NPI_RENDERING_INVALID' as edit_id,
         'rendering_provider' as edit_subject,
-        format(
+        {{ revcycle.format_text(
             'rendering provider {} NPI {} is not 10 digits with a valid check digit',
-            rendering_provider_id, rendering_npi
-        ) as detail
+            'rendering_provider_id',
+            'rendering_npi'
+        ) }} as detail
     from claim_providers
     where has_rendering_provider and rendering_npi is not null and not is_rendering_npi_valid
 
@@ -153,13 +163,14 @@ facility_edits as (
         'facility_provider' as edit_subject,
         case
             when not has_facility_provider
-                then format('facility {} is not in the provider list', facility_provider_id)
+                then {{ revcycle.format_text('facility {} is not in the provider list', 'facility_provider_id') }}
             when facility_npi is null
-                then format('facility {} has no NPI', facility_provider_id)
-            else format(
+                then {{ revcycle.format_text('facility {} has no NPI', 'facility_provider_id') }}
+            else {{ revcycle.format_text(
                 'facility {} NPI {} is not 10 digits with a valid check digit',
-                facility_provider_id, facility_npi
-            )
+                'facility_provider_id',
+                'facility_npi'
+            ) }}
         end as detail
     from claim_providers
     where
@@ -182,7 +193,7 @@ final as (
 
     select
         claim_id,
-        cast(null as varchar) as claim_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_line_id,
         cast(null as integer) as line_number,
         edit_id,
         edit_subject,

@@ -91,7 +91,7 @@ final as (
                     when scrub_status.scrub_status = 'held' then 'held'
                     else 'not_submitted'
                 end
-            ) as varchar
+            ) as {{ dbt.type_string() }}
         ) as claim_status,
         current_status.status_date as claim_status_date,
         ledger_totals.billed_date,

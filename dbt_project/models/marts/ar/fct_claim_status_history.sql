@@ -93,7 +93,7 @@ submission_events as (
         '837_submission' as source_type,
         submission_id as source_id,
         payer_id,
-        cast(null as varchar) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
         'CLM05-3 ' || coalesce(claim_frequency_code, '?') || ' in ' || coalesce(file_name, '?')
         || ' (ISA13 ' || coalesce(interchange_control_number, '?') || ')' as status_detail,
         1 as source_rank,
@@ -116,7 +116,7 @@ ack_999_events as (
         '999' as source_type,
         ack_id as source_id,
         payer_id,
-        cast(null as varchar) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
         '999 ' || coalesce(effective_status, '?') || ' for GS06 ' || coalesce(acknowledged_group_control_number, '?')
         || coalesce(' ST02 ' || acknowledged_transaction_control_number, '')
         || coalesce(': ' || error_summary, '') as status_detail,
@@ -139,8 +139,8 @@ ack_277ca_events as (
         event_date as status_date,
         '277CA' as source_type,
         ack_id as source_id,
-        cast(null as varchar) as payer_id,
-        cast(null as varchar) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as payer_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
         '277CA ' || coalesce(status_category, '?') || ':' || coalesce(status_code, '?')
         || coalesce(' ' || status_category_description, '')
         || coalesce(' / ' || status_code_description, '') as status_detail,
@@ -229,7 +229,7 @@ remit_events as (
         claim_payments.claim_payment_id,
         'CLP02 ' || coalesce(claim_payments.claim_status_code, '?')
         || coalesce(' ' || claim_payment_codes.description, '')
-        || ', paid ' || coalesce(cast(claim_payments.paid_amount as varchar), '?')
+        || ', paid ' || coalesce(cast(claim_payments.paid_amount as {{ dbt.type_string() }}), '?')
         || coalesce(', payer claim ' || claim_payments.payer_claim_control_number, '') as status_detail,
         4 as source_rank,
         coalesce(reversal_anchors.payment_sequence, claim_payments.payment_sequence) as source_sequence,
@@ -257,8 +257,8 @@ takeback_events as (
         '835_provider_adjustment' as source_type,
         provider_adjustment_id as source_id,
         payer_id,
-        cast(null as varchar) as claim_payment_id,
-        'PLB ' || reason_code || ' ' || cast(amount as varchar)
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        'PLB ' || reason_code || ' ' || cast(amount as {{ dbt.type_string() }})
         || coalesce(' referring to ' || reference_id, '') as status_detail,
         5 as source_rank,
         payment_sequence as source_sequence,
@@ -288,8 +288,8 @@ accounted as (
 
     -- Events name the claim id billed (a primary claim or its secondary claim); the history
     -- belongs to the account (the primary claim), with the billed id and payer sequence kept.
-    select  -- noqa: ST06 (sqlfluff reads '* exclude' as a calculation)
-        events.* exclude (claim_id),
+    select
+        {{ revcycle.star_except('events', ['claim_id']) }},
         events.claim_id as billed_claim_id,
         coalesce(billed_claims.claim_id, events.claim_id) as claim_id,
         coalesce(billed_claims.payer_sequence, 'primary') as payer_sequence
@@ -315,18 +315,18 @@ sequenced as (
 final as (
 
     select
-        cast(status_event_id as varchar) as status_event_id,
-        cast(claim_id as varchar) as claim_id,
-        cast(billed_claim_id as varchar) as billed_claim_id,
-        cast(payer_sequence as varchar) as payer_sequence,
+        cast(status_event_id as {{ dbt.type_string() }}) as status_event_id,
+        cast(claim_id as {{ dbt.type_string() }}) as claim_id,
+        cast(billed_claim_id as {{ dbt.type_string() }}) as billed_claim_id,
+        cast(payer_sequence as {{ dbt.type_string() }}) as payer_sequence,
         cast(status_seq as integer) as status_seq,
-        cast(status as varchar) as status,
+        cast(status as {{ dbt.type_string() }}) as status,
         cast(status_date as date) as status_date,
-        cast(source_type as varchar) as source_type,
-        cast(source_id as varchar) as source_id,
-        cast(payer_id as varchar) as payer_id,
-        cast(claim_payment_id as varchar) as claim_payment_id,
-        cast(status_detail as varchar) as status_detail,
+        cast(source_type as {{ dbt.type_string() }}) as source_type,
+        cast(source_id as {{ dbt.type_string() }}) as source_id,
+        cast(payer_id as {{ dbt.type_string() }}) as payer_id,
+        cast(claim_payment_id as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(status_detail as {{ dbt.type_string() }}) as status_detail,
         status_seq = status_count as is_current
 
     from sequenced

@@ -49,9 +49,14 @@ line_remarks as (
 
     select
         service_line_id,
-        trim(unnest(string_split(remark_codes, ','))) as remark_code
-    from service_lines
-    where remark_codes is not null
+        trim(remark_code_as_listed) as remark_code
+    from (
+        select
+            service_line_id,
+            {{ revcycle.split_to_rows('remark_codes', ',') }} as remark_code_as_listed
+        from service_lines
+        where remark_codes is not null
+    ) as listed
 
 ),
 
@@ -59,10 +64,11 @@ remark_descriptions as (
 
     select
         line_remarks.service_line_id,
-        string_agg(
-            line_remarks.remark_code || ' ' || coalesce(rarc_codes.description, '(not in the code set)'),
-            '; ' order by line_remarks.remark_code
-        ) as remark_descriptions
+        {{ revcycle.ordered_string_agg(
+            "line_remarks.remark_code || ' ' || coalesce(rarc_codes.description, '(not in the code set)')",
+            '; ',
+            order_by='line_remarks.remark_code'
+        ) }} as remark_descriptions
     from line_remarks
     left join rarc_codes
         on line_remarks.remark_code = rarc_codes.remark_code
@@ -73,31 +79,31 @@ remark_descriptions as (
 final as (
 
     select
-        cast(adjustments.adjustment_id as varchar) as adjustment_id,
-        cast(adjustments.claim_id as varchar) as claim_id,
-        cast(adjustments.claim_line_id as varchar) as claim_line_id,
-        cast(adjustments.payer_id as varchar) as payer_id,
+        cast(adjustments.adjustment_id as {{ dbt.type_string() }}) as adjustment_id,
+        cast(adjustments.claim_id as {{ dbt.type_string() }}) as claim_id,
+        cast(adjustments.claim_line_id as {{ dbt.type_string() }}) as claim_line_id,
+        cast(adjustments.payer_id as {{ dbt.type_string() }}) as payer_id,
         cast(adjustments.event_date as date) as event_date,
-        cast(adjustments.adjustment_level as varchar) as adjustment_level,
-        cast(adjustments.group_code as varchar) as group_code,
-        cast(group_codes.description as varchar) as group_description,
-        cast(adjustments.reason_code as varchar) as reason_code,
-        cast(adjustments.reason_description as varchar) as reason_description,
+        cast(adjustments.adjustment_level as {{ dbt.type_string() }}) as adjustment_level,
+        cast(adjustments.group_code as {{ dbt.type_string() }}) as group_code,
+        cast(group_codes.description as {{ dbt.type_string() }}) as group_description,
+        cast(adjustments.reason_code as {{ dbt.type_string() }}) as reason_code,
+        cast(adjustments.reason_description as {{ dbt.type_string() }}) as reason_description,
         cast(adjustments.is_denial as boolean) as is_denial,
-        cast(adjustments.denial_category as varchar) as denial_category,
+        cast(adjustments.denial_category as {{ dbt.type_string() }}) as denial_category,
         cast(adjustments.amount as decimal(18, 2)) as amount,
         cast(adjustments.quantity as decimal(18, 4)) as quantity,
-        cast(adjustments.claim_status_code as varchar) as claim_status_code,
-        cast(status_codes.description as varchar) as claim_status_description,
+        cast(adjustments.claim_status_code as {{ dbt.type_string() }}) as claim_status_code,
+        cast(status_codes.description as {{ dbt.type_string() }}) as claim_status_description,
         cast(adjustments.is_reversal as boolean) as is_reversal,
-        cast(coalesce(service_lines.original_procedure_code, service_lines.procedure_code) as varchar)
+        cast(coalesce(service_lines.original_procedure_code, service_lines.procedure_code) as {{ dbt.type_string() }})
             as procedure_code,
-        cast(adjustments.remark_codes as varchar) as remark_codes,
-        cast(remark_descriptions.remark_descriptions as varchar) as remark_descriptions,
-        cast(claim_payments.payer_claim_control_number as varchar) as payer_claim_control_number,
-        cast(adjustments.claim_payment_id as varchar) as claim_payment_id,
-        cast(adjustments.service_line_id as varchar) as service_line_id,
-        cast(adjustments.payment_id as varchar) as payment_id,
+        cast(adjustments.remark_codes as {{ dbt.type_string() }}) as remark_codes,
+        cast(remark_descriptions.remark_descriptions as {{ dbt.type_string() }}) as remark_descriptions,
+        cast(claim_payments.payer_claim_control_number as {{ dbt.type_string() }}) as payer_claim_control_number,
+        cast(adjustments.claim_payment_id as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(adjustments.service_line_id as {{ dbt.type_string() }}) as service_line_id,
+        cast(adjustments.payment_id as {{ dbt.type_string() }}) as payment_id,
         coalesce(adjustments.claim_status_code = '4', false) as is_claim_denied
 
     from adjustments

@@ -112,10 +112,12 @@ unmatched_claim_payments as (
                     || ' paid it: confirm the payer before posting.'
             when 'service_dates_outside_claim'
                 then
-                    'Remit service dates ' || coalesce(cast(claim_payments.remit_service_date_from as varchar), '?')
-                    || '..' || coalesce(cast(claim_payments.remit_service_date_to as varchar), '?')
+                    'Remit service dates '
+                    || coalesce(cast(claim_payments.remit_service_date_from as {{ dbt.type_string() }}), '?')
+                    || '..' || coalesce(cast(claim_payments.remit_service_date_to as {{ dbt.type_string() }}), '?')
                     || ' fall outside claim ' || claim_payments.candidate_claim_id || ' ('
-                    || cast(candidate.service_date as varchar) || '..' || cast(candidate.service_date_to as varchar)
+                    || cast(candidate.service_date as {{ dbt.type_string() }}) || '..'
+                    || cast(candidate.service_date_to as {{ dbt.type_string() }})
                     || '): confirm it is the same visit before posting.'
             else 'Claim payment not matched: ' || coalesce(claim_payments.unmatched_reason, '?')
         end as reason,
@@ -126,9 +128,9 @@ unmatched_claim_payments as (
         claim_payments.event_date,
         claim_payments.payment_id,
         claim_payments.claim_payment_id,
-        cast(null as varchar) as service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
-        cast(null as varchar) as ack_id
+        cast(null as {{ dbt.type_string() }}) as service_line_id,
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as ack_id
     from claim_payments
     left join claims as candidate
         on claim_payments.candidate_claim_id = candidate.claim_id
@@ -150,7 +152,7 @@ unmatched_lines as (
                     || ': its payment is posted on the claim, not on a line; assign it to the right line.'
             else
                 'Service line ' || coalesce(service_lines.procedure_code, '?') || ' on '
-                || coalesce(cast(service_lines.service_date_from as varchar), '(no date)')
+                || coalesce(cast(service_lines.service_date_from as {{ dbt.type_string() }}), '(no date)')
                 || ' matches no line of claim ' || service_lines.claim_id
                 || ': the payer may have re-coded or split it; its payment is posted on the claim, assign it to a line.'
         end as reason,
@@ -162,8 +164,8 @@ unmatched_lines as (
         service_lines.payment_id,
         service_lines.claim_payment_id,
         service_lines.service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
-        cast(null as varchar) as ack_id
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as ack_id
     from service_lines
     inner join claim_payments
         on service_lines.claim_payment_id = claim_payments.claim_payment_id
@@ -177,23 +179,23 @@ unknown_takebacks as (
         'PLB:' || provider_adjustment_id as work_item_id,
         'unknown_takeback_claim' as work_item_type,
         reference_unresolved_reason as reason_code,
-        'PLB ' || reason_code || ' takeback of ' || cast(amount as varchar) || ' refers to '
+        'PLB ' || reason_code || ' takeback of ' || cast(amount as {{ dbt.type_string() }}) || ' refers to '
         || coalesce(reference_id, '(no reference)')
         || case
             when reference_unresolved_reason = 'ambiguous_reference' then ', which fits several of our claims'
             else ', which is not a claim we sent'
         end
         || ': find the claim the payer recouped and record the takeback on it.' as reason,
-        cast(null as varchar) as claim_id,
+        cast(null as {{ dbt.type_string() }}) as claim_id,
         reference_id as patient_control_number,
         payer_id,
         amount,
         event_date,
         payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as service_line_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as service_line_id,
         provider_adjustment_id,
-        cast(null as varchar) as ack_id
+        cast(null as {{ dbt.type_string() }}) as ack_id
     from provider_adjustments
     where adjustment_kind = 'takeback' and not is_reference_resolved
 
@@ -205,7 +207,7 @@ orphan_reversals as (
         'REV:' || claim_payment_id as work_item_id,
         'reversal_without_original' as work_item_type,
         'reversal_without_original' as reason_code,
-        'Reversal (CLP02 22) of ' || cast(paid_amount as varchar) || ' on claim ' || claim_id
+        'Reversal (CLP02 22) of ' || cast(paid_amount as {{ dbt.type_string() }}) || ' on claim ' || claim_id
         || ' matches no earlier payment with payer claim number ' || coalesce(payer_claim_control_number, '(none)')
         || ': check whether the original payment was posted outside revcycle.' as reason,
         claim_id,
@@ -215,9 +217,9 @@ orphan_reversals as (
         event_date,
         payment_id,
         claim_payment_id,
-        cast(null as varchar) as service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
-        cast(null as varchar) as ack_id
+        cast(null as {{ dbt.type_string() }}) as service_line_id,
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as ack_id
     from claim_payments
     where is_reversal and is_matched and reversed_claim_payment_id is null
 
@@ -269,7 +271,8 @@ ack_999_items as (
                 then
                     '999 rejected GS06 ' || coalesce(acknowledged_group_control_number, '?')
                     || coalesce(' ST02 ' || acknowledged_transaction_control_number, '') || ' ('
-                    || cast(claim_count as varchar) || ' claim(s))' || coalesce(': ' || error_summary, '')
+                    || cast(claim_count as {{ dbt.type_string() }}) || ' claim(s))'
+                    || coalesce(': ' || error_summary, '')
                     || '. Fix the file errors and resend these claims.'
             else
                 '999 for GS06 ' || coalesce(acknowledged_group_control_number, '?') || ' has status '
@@ -277,14 +280,14 @@ ack_999_items as (
                 || ' without transaction detail: ask the clearinghouse which claims were accepted.'
         end as reason,
         case when claim_count = 1 then first_claim_id end as claim_id,
-        cast(null as varchar) as patient_control_number,
+        cast(null as {{ dbt.type_string() }}) as patient_control_number,
         payer_id,
         cast(null as decimal(18, 2)) as amount,
         event_date,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as service_line_id,
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
         ack_id
     from acks_999_by_row
     where
@@ -317,13 +320,13 @@ ack_277ca_items as (
         end as reason,
         claim_id,
         patient_control_number,
-        cast(null as varchar) as payer_id,
+        cast(null as {{ dbt.type_string() }}) as payer_id,
         total_charge_amount as amount,
         event_date,
-        cast(null as varchar) as payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as service_line_id,
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
         ack_id
     from acks_277ca
     where
@@ -350,9 +353,9 @@ out_of_balance as (
                 then 'Claim payment does not balance: CLP03 - adjustments and CLP04 differ by '
             else 'Service line does not balance: SVC02 - adjustments and SVC03 differ by '
         end
-        || coalesce(cast(balance_checks.difference_amount as varchar), '?') || ' (expected '
-        || coalesce(cast(balance_checks.expected_amount as varchar), '?') || ', file has '
-        || coalesce(cast(balance_checks.actual_amount as varchar), '?')
+        || coalesce(cast(balance_checks.difference_amount as {{ dbt.type_string() }}), '?') || ' (expected '
+        || coalesce(cast(balance_checks.expected_amount as {{ dbt.type_string() }}), '?') || ', file has '
+        || coalesce(cast(balance_checks.actual_amount as {{ dbt.type_string() }}), '?')
         || '): posted as received; ask the payer for a corrected 835.' as reason,
         claim_payments.claim_id,
         claim_payments.patient_control_number,
@@ -362,8 +365,8 @@ out_of_balance as (
         balance_checks.payment_id,
         balance_checks.claim_payment_id,
         balance_checks.service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
-        cast(null as varchar) as ack_id
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as ack_id
     from balance_checks
     inner join posted_payments
         on balance_checks.payment_id = posted_payments.payment_id
@@ -381,16 +384,16 @@ reused_traces as (
         'trace_number_reused' as reason_code,
         'Trace number ' || trace_number || ' of payer ' || payer_id
         || ' is on payments with different amounts or dates: confirm each payment was received.' as reason,
-        cast(null as varchar) as claim_id,
-        cast(null as varchar) as patient_control_number,
+        cast(null as {{ dbt.type_string() }}) as claim_id,
+        cast(null as {{ dbt.type_string() }}) as patient_control_number,
         payer_id,
         signed_payment_amount as amount,
         event_date,
         payment_id,
-        cast(null as varchar) as claim_payment_id,
-        cast(null as varchar) as service_line_id,
-        cast(null as varchar) as provider_adjustment_id,
-        cast(null as varchar) as ack_id
+        cast(null as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(null as {{ dbt.type_string() }}) as service_line_id,
+        cast(null as {{ dbt.type_string() }}) as provider_adjustment_id,
+        cast(null as {{ dbt.type_string() }}) as ack_id
     from posted_payments
     where has_reused_trace_number
 
@@ -419,20 +422,20 @@ items as (
 final as (
 
     select
-        cast(work_item_id as varchar) as work_item_id,
-        cast(work_item_type as varchar) as work_item_type,
-        cast(reason_code as varchar) as reason_code,
-        cast(reason as varchar) as reason,
-        cast(claim_id as varchar) as claim_id,
-        cast(patient_control_number as varchar) as patient_control_number,
-        cast(payer_id as varchar) as payer_id,
+        cast(work_item_id as {{ dbt.type_string() }}) as work_item_id,
+        cast(work_item_type as {{ dbt.type_string() }}) as work_item_type,
+        cast(reason_code as {{ dbt.type_string() }}) as reason_code,
+        cast(reason as {{ dbt.type_string() }}) as reason,
+        cast(claim_id as {{ dbt.type_string() }}) as claim_id,
+        cast(patient_control_number as {{ dbt.type_string() }}) as patient_control_number,
+        cast(payer_id as {{ dbt.type_string() }}) as payer_id,
         cast(amount as decimal(18, 2)) as amount,
         cast(event_date as date) as event_date,
-        cast(payment_id as varchar) as payment_id,
-        cast(claim_payment_id as varchar) as claim_payment_id,
-        cast(service_line_id as varchar) as service_line_id,
-        cast(provider_adjustment_id as varchar) as provider_adjustment_id,
-        cast(ack_id as varchar) as ack_id
+        cast(payment_id as {{ dbt.type_string() }}) as payment_id,
+        cast(claim_payment_id as {{ dbt.type_string() }}) as claim_payment_id,
+        cast(service_line_id as {{ dbt.type_string() }}) as service_line_id,
+        cast(provider_adjustment_id as {{ dbt.type_string() }}) as provider_adjustment_id,
+        cast(ack_id as {{ dbt.type_string() }}) as ack_id
 
     from items
 

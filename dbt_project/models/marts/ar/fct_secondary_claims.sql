@@ -172,9 +172,11 @@ final as (
                 when is_nothing_to_bill then 'nothing_to_bill'
                 when problem is not null then 'held'
                 else 'ready'
-            end as varchar
+            end as {{ dbt.type_string() }}
         ) as secondary_status,
-        cast(case when not is_submitted and not is_nothing_to_bill then problem end as varchar) as hold_reason
+        cast(
+            case when not is_submitted and not is_nothing_to_bill then problem end as {{ dbt.type_string() }}
+        ) as hold_reason
 
     from judged
 

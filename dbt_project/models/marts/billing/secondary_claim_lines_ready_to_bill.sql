@@ -57,15 +57,15 @@ line_adjustments as (
 
     select
         claim_line_id,
-        list(
-            {
-                'group_code': group_code,
-                'reason_code': reason_code,
-                'amount': amount,
-                'quantity': cast(null as decimal(15, 2))
-            }
-            order by group_code, reason_code
-        ) as other_payer_adjustments
+        {{ revcycle.struct_list(
+            [
+                ('group_code', 'group_code'),
+                ('reason_code', 'reason_code'),
+                ('amount', 'amount'),
+                ('quantity', 'cast(null as decimal(15, 2))'),
+            ],
+            order_by=['group_code', 'reason_code'],
+        ) }} as other_payer_adjustments
     from (
         select
             claim_line_id,

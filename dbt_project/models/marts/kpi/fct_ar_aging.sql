@@ -51,8 +51,8 @@ aged as (
 
     select
         *,
-        date_diff('day', service_date, as_of_date) as days_since_service,
-        date_diff('day', billed_date, as_of_date) as days_since_billed
+        {{ revcycle.days_between('service_date', 'as_of_date') }} as days_since_service,
+        {{ revcycle.days_between('billed_date', 'as_of_date') }} as days_since_billed
     from open_claims
 
 ),
@@ -61,22 +61,22 @@ final as (
 
     select
         cast(as_of_date as date) as as_of_date,
-        cast(claim_id as varchar) as claim_id,
-        cast(patient_id as varchar) as patient_id,
-        cast(payer_id as varchar) as payer_id,
-        cast(payer_type as varchar) as payer_type,
-        cast(secondary_payer_id as varchar) as secondary_payer_id,
-        cast(billing_provider_id as varchar) as billing_provider_id,
-        cast(rendering_provider_id as varchar) as rendering_provider_id,
+        cast(claim_id as {{ dbt.type_string() }}) as claim_id,
+        cast(patient_id as {{ dbt.type_string() }}) as patient_id,
+        cast(payer_id as {{ dbt.type_string() }}) as payer_id,
+        cast(payer_type as {{ dbt.type_string() }}) as payer_type,
+        cast(secondary_payer_id as {{ dbt.type_string() }}) as secondary_payer_id,
+        cast(billing_provider_id as {{ dbt.type_string() }}) as billing_provider_id,
+        cast(rendering_provider_id as {{ dbt.type_string() }}) as rendering_provider_id,
         cast(is_self_pay as boolean) as is_self_pay,
-        cast(claim_status as varchar) as claim_status,
+        cast(claim_status as {{ dbt.type_string() }}) as claim_status,
         cast(service_date as date) as service_date,
         cast(billed_date as date) as billed_date,
         cast(days_since_service as integer) as days_since_service,
-        cast({{ aging_bucket('days_since_service') }} as varchar) as service_age_bucket,
+        cast({{ aging_bucket('days_since_service') }} as {{ dbt.type_string() }}) as service_age_bucket,
         cast({{ aging_bucket_order('days_since_service') }} as integer) as service_age_bucket_order,
         cast(days_since_billed as integer) as days_since_billed,
-        cast({{ aging_bucket('days_since_billed') }} as varchar) as billed_age_bucket,
+        cast({{ aging_bucket('days_since_billed') }} as {{ dbt.type_string() }}) as billed_age_bucket,
         cast({{ aging_bucket_order('days_since_billed') }} as integer) as billed_age_bucket_order,
         cast(charge_amount as decimal(18, 2)) as charge_amount,
         cast(insurance_balance_amount as decimal(18, 2)) as insurance_balance_amount,

@@ -47,10 +47,7 @@ bounds as (
 days as (
 
     select
-        cast(
-            unnest(generate_series(cast(first_date as timestamp), cast(last_date as timestamp), interval 1 day))
-            as date
-        ) as balance_date,
+        {{ revcycle.date_series('first_date', 'last_date', '1 day') }} as balance_date,
         as_of_date
     from bounds
     where first_date is not null

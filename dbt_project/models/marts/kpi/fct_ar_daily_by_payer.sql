@@ -48,10 +48,7 @@ payer_days as (
 
     select
         payer_id,
-        cast(
-            unnest(generate_series(cast(first_date as timestamp), cast(last_date as timestamp), interval 1 day))
-            as date
-        ) as balance_date
+        {{ revcycle.date_series('first_date', 'last_date', '1 day') }} as balance_date
     from payer_bounds
 
 ),
@@ -101,7 +98,7 @@ final as (
 
     select
         cast(balance_date as date) as balance_date,
-        cast(payer_id as varchar) as payer_id,
+        cast(payer_id as {{ dbt.type_string() }}) as payer_id,
         cast(insurance_balance_amount as decimal(18, 2)) as insurance_balance_amount,
         cast(charge_amount as decimal(18, 2)) as charge_amount,
         cast(payment_amount as decimal(18, 2)) as payment_amount,

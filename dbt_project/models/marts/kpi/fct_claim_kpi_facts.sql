@@ -105,7 +105,7 @@ facts as (
         ledger_totals.first_payment_date,
         case when not claims.is_self_pay then scrub_status.scrub_status = 'ready' end as is_clean_claim,
         case
-            when not claims.is_self_pay then date_diff('day', claims.service_date, balances.billed_date)
+            when not claims.is_self_pay then {{ revcycle.days_between('claims.service_date', 'balances.billed_date') }}
         end as days_to_submission,
         coalesce(ledger_totals.charge_amount, 0) as charge_amount,
         coalesce(ledger_totals.payment_amount, 0) as payment_amount,
@@ -115,7 +115,8 @@ facts as (
         coalesce(first_adjudication.first_adjudication_amount, 0) as first_adjudication_amount,
         coalesce(first_adjudication.initial_denial_amount, 0) as initial_denial_amount,
         case
-            when not claims.is_self_pay then date_diff('day', claims.service_date, ledger_totals.first_payment_date)
+            when not claims.is_self_pay
+                then {{ revcycle.days_between('claims.service_date', 'ledger_totals.first_payment_date') }}
         end as days_to_payment
     from claims
     left join scrub_status
@@ -132,14 +133,14 @@ facts as (
 final as (
 
     select
-        cast(claim_id as varchar) as claim_id,
-        cast(patient_id as varchar) as patient_id,
-        cast(payer_id as varchar) as payer_id,
-        cast(billing_provider_id as varchar) as billing_provider_id,
-        cast(rendering_provider_id as varchar) as rendering_provider_id,
+        cast(claim_id as {{ dbt.type_string() }}) as claim_id,
+        cast(patient_id as {{ dbt.type_string() }}) as patient_id,
+        cast(payer_id as {{ dbt.type_string() }}) as payer_id,
+        cast(billing_provider_id as {{ dbt.type_string() }}) as billing_provider_id,
+        cast(rendering_provider_id as {{ dbt.type_string() }}) as rendering_provider_id,
         cast(is_self_pay as boolean) as is_self_pay,
         cast(service_date as date) as service_date,
-        cast(scrub_status as varchar) as scrub_status,
+        cast(scrub_status as {{ dbt.type_string() }}) as scrub_status,
         cast(is_clean_claim as boolean) as is_clean_claim,
         cast(billed_date as date) as billed_date,
         cast(days_to_submission as integer) as days_to_submission,

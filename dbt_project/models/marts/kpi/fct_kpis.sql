@@ -47,16 +47,9 @@ month_starts as (
 
     select
         as_of_date,
-        cast(
-            unnest(
-                generate_series(
-                    cast(date_trunc('month', first_service_date) as timestamp),
-                    cast(date_trunc('month', as_of_date) as timestamp),
-                    interval 1 month
-                )
-            )
-            as date
-        ) as window_start_date
+        {{ revcycle.date_series(
+            dbt.date_trunc('month', 'first_service_date'), dbt.date_trunc('month', 'as_of_date'), '1 month'
+        ) }} as window_start_date
     from service_bounds
     where first_service_date is not null
 
@@ -322,19 +315,22 @@ kpi_rows as (
 typed as (
 
     select
-        cast(kpi_id || ':' || window_type || ':' || cast(window_start_date as varchar) as varchar) as kpi_window_id,
-        cast(kpi_id as varchar) as kpi_id,
-        cast(kpi_name as varchar) as kpi_name,
-        cast(unit as varchar) as unit,
-        cast(window_type as varchar) as window_type,
+        cast(
+            kpi_id || ':' || window_type || ':' || cast(window_start_date as {{ dbt.type_string() }})
+            as {{ dbt.type_string() }}
+        ) as kpi_window_id,
+        cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
+        cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
+        cast(unit as {{ dbt.type_string() }}) as unit,
+        cast(window_type as {{ dbt.type_string() }}) as window_type,
         cast(window_start_date as date) as window_start_date,
         cast(window_end_date as date) as window_end_date,
-        cast(date_diff('day', window_start_date, window_end_date) + 1 as integer) as window_days,
+        cast({{ revcycle.days_between('window_start_date', 'window_end_date') }} + 1 as integer) as window_days,
         cast(as_of_date as date) as as_of_date,
         cast(numerator as decimal(18, 2)) as numerator,
         cast(denominator as decimal(18, 2)) as denominator,
-        cast(numerator_label as varchar) as numerator_label,
-        cast(denominator_label as varchar) as denominator_label
+        cast(numerator_label as {{ dbt.type_string() }}) as numerator_label,
+        cast(denominator_label as {{ dbt.type_string() }}) as denominator_label
     from kpi_rows
 
 ),

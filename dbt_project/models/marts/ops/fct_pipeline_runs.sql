@@ -33,7 +33,9 @@ final as (
         files_837_written,
         gate_result,
         message,
-        cast(date_diff('millisecond', started_at, finished_at) / 1000.0 as decimal(12, 3)) as duration_seconds
+        cast(
+            {{ revcycle.milliseconds_between('started_at', 'finished_at') }} / 1000.0 as decimal(12, 3)
+        ) as duration_seconds
 
     from pipeline_runs
 

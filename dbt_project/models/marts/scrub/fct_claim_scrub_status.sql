@@ -24,10 +24,12 @@ edit_counts as (
         claim_id,
         count(*) filter (where severity is distinct from 'warn') as hold_edit_count,
         count(*) filter (where severity = 'warn') as warn_edit_count,
-        string_agg(distinct edit_id, ',' order by edit_id) filter (
-            where severity is distinct from 'warn'
-        ) as hold_edit_ids,
-        string_agg(distinct edit_id, ',' order by edit_id) filter (where severity = 'warn') as warn_edit_ids
+        {{ revcycle.ordered_string_agg(
+            'edit_id', ',', order_by='edit_id', distinct=true, where="severity is distinct from 'warn'"
+        ) }} as hold_edit_ids,
+        {{ revcycle.ordered_string_agg(
+            'edit_id', ',', order_by='edit_id', distinct=true, where="severity = 'warn'"
+        ) }} as warn_edit_ids
 
     from edits
     group by claim_id

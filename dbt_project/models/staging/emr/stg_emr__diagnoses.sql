@@ -14,9 +14,9 @@ renamed as (
         -- Only the canonical dot (after the third character, followed by more of the code) is
         -- removed: E11.9 -> E119. Anything else stays as given (E11..9, I10., E1.19) so a
         -- malformed code remains visibly malformed for the scrubber instead of being repaired.
-        regexp_replace(
-            {{ clean_code('icd10_code') }}, '^([A-Z0-9]{3})\.([A-Z0-9])', '\1\2'
-        ) as icd10_code,
+        {{ revcycle.regexp_replace_first(
+            clean_code('icd10_code'), '^([A-Z0-9]{3})\\.([A-Z0-9])', '\\1\\2'
+        ) }} as icd10_code,
         {{ clean_code('icd10_code') }} as icd10_code_dotted,
         _source_file as source_file,
         _source_row as source_row,

@@ -1,7 +1,7 @@
 -- One row per eligibility inquiry of ops.eligibility_inquiries (one per encounter coverage a
 -- 270 asked about), typed and trimmed. The pre-hook creates the table when the warehouse does
 -- not have it yet (macros/ops_submissions.sql); it never changes an existing one.
-{{ config(pre_hook=ensure_ops_eligibility_inquiries()) }}
+{{ config(pre_hook="{{ ensure_ops_eligibility_inquiries() }}") }}
 
 with
 

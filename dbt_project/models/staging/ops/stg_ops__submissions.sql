@@ -1,7 +1,7 @@
 -- One row per submission record of ops.submissions (one per claim, or per line, the 837
 -- writer sent), typed and trimmed. The pre-hook creates the table when the warehouse does not
 -- have it yet (see macros/ops_submissions.sql); it never changes an existing one.
-{{ config(pre_hook=ensure_ops_submissions()) }}
+{{ config(pre_hook="{{ ensure_ops_submissions() }}") }}
 
 with
 

@@ -1,0 +1,5 @@
+"""sqlfluff stand-in for dbt's target: the project lints as its DuckDB target."""
+
+type = "duckdb"
+name = "duckdb"
+schema = "main"
