@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import time
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
@@ -21,6 +22,7 @@ from revcycle.x12.validate import format_report, validate_files
 from tests.conftest import AS_OF
 from tests.cycle_support import assert_every_dollar_is_accounted_for
 from tests.kpi_support import assert_kpis_match_ledger
+from tests.phi_support import files_open_to_others, find_phi, phi_terms, prefect_log_text
 
 MART_TABLES = (
     "dim_patients",
@@ -97,7 +99,9 @@ def _assert_dbt_nodes_were_tasks(flow_run_id: UUID) -> None:
 
 @pytest.mark.usefixtures("prefect_harness")
 @pytest.mark.timeout(1800)  # three demo-size Prefect flow runs on two cores
-def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) -> None:
+def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     from flows.revenue_cycle import reconcile_inbox, revenue_cycle
 
     data_dir = tmp_path / "data"
@@ -247,6 +251,36 @@ def test_demo_flow_bills_every_ready_claim_once_in_valid_837s(tmp_path: Path) ->
     ]
     # The KPI marts agree with a direct recomputation from the ledger, with both payers in.
     assert_kpis_match_ledger(second.warehouse)
+
+    # PHI: nothing the three runs printed or logged names a patient, a date of birth or a
+    # member id, and every file they wrote under the PHI folders is owner-only.
+    _assert_no_phi_logged(data_dir, capfd.readouterr())
+    checked, open_to_others = files_open_to_others(data_dir)
+    assert checked > 10 and open_to_others == []
+
+
+def _assert_no_phi_logged(data_dir: Path, captured: pytest.CaptureResult[str]) -> None:
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    terms = phi_terms(data_dir / "extracts", {AS_OF, date.today()})
+    database = Path(str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value()).split("///", 1)[-1])
+    prefect_logs = prefect_log_text(database)
+    assert "revenue" in prefect_logs.lower(), "the runs' logs are not in the test server"
+    dbt_logs = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in (data_dir / "dbt").rglob("*.log")
+    )
+    assert dbt_logs, "dbt wrote no log"
+    with duckdb.connect(str(data_dir / "warehouse" / "revcycle.duckdb"), read_only=True) as con:
+        manifest = "\n".join(
+            str(r) for r in con.execute("select * from ops.pipeline_runs").fetchall()
+        )
+    found = (
+        find_phi(captured.out + captured.err, terms, "console output")
+        + find_phi(prefect_logs, terms, "Prefect run logs")
+        + find_phi(dbt_logs, terms, "dbt logs")
+        + find_phi(manifest, terms, "run manifest")
+    )
+    assert found == []
 
 
 def _assert_secondary_claims_were_billed(warehouse: Path, files: list[Path]) -> None:
