@@ -2,9 +2,10 @@
 -- ready (fct_claim_scrub_status; self-pay and held claims never appear) and not already sent
 -- as an original (claim_frequency_code 1 in ops.submissions). A view, so a claim disappears
 -- the moment the writer records its submission. Free text (names, addresses, cities, plan
--- and payer names) is upper-cased and cleared of X12 delimiters and control characters
--- (macro x12_clean_text), so the writer puts it in the file as is. Diagnoses are pivoted
--- into HI order; the scrubber guarantees 1-12 diagnoses with sequences 1..n.
+-- and payer names) comes upper-cased and cleared of X12 delimiters and control characters
+-- (the int_*_x12_text models), so the writer puts it in the file as is. Diagnoses are pivoted
+-- into HI order (int_claim_diagnosis_codes); the scrubber guarantees 1-12 diagnoses with
+-- sequences 1..n.
 with
 
 scrub_status as (
@@ -27,31 +28,25 @@ claims as (
 
 payers as (
 
-    select * from {{ ref('dim_payers') }}
+    select * from {{ ref('int_payers_x12_text') }}
 
 ),
 
 coverages as (
 
-    select * from {{ ref('dim_coverages') }}
+    select * from {{ ref('int_coverages_x12_text') }}
 
 ),
 
 patients as (
 
-    select * from {{ ref('dim_patients') }}
+    select * from {{ ref('int_patients_x12_text') }}
 
 ),
 
 providers as (
 
-    select * from {{ ref('dim_providers') }}
-
-),
-
-diagnoses as (
-
-    select * from {{ ref('fct_claim_diagnoses') }}
+    select * from {{ ref('int_providers_x12_text') }}
 
 ),
 
@@ -79,15 +74,7 @@ ready_claims as (
 
 diagnosis_codes as (
 
-    select
-        claim_id,
-        {% for sequence in range(1, 13) %}
-            max(icd10_code) filter (where diagnosis_sequence = {{ sequence }}) as diagnosis_code_{{ sequence }}
-            {%- if not loop.last %},{% endif %}
-        {% endfor %}
-
-    from diagnoses
-    group by claim_id
+    select * from {{ ref('int_claim_diagnosis_codes') }}
 
 ),
 

@@ -27,25 +27,25 @@ claims as (
 
 coverages as (
 
-    select * from {{ ref('dim_coverages') }}
+    select * from {{ ref('int_coverages_x12_text') }}
 
 ),
 
 payers as (
 
-    select * from {{ ref('dim_payers') }}
+    select * from {{ ref('int_payers_x12_text') }}
 
 ),
 
 patients as (
 
-    select * from {{ ref('dim_patients') }}
+    select * from {{ ref('int_patients_x12_text') }}
 
 ),
 
 providers as (
 
-    select * from {{ ref('dim_providers') }}
+    select * from {{ ref('int_providers_x12_text') }}
 
 ),
 
@@ -154,17 +154,17 @@ bill_columns as (
 
 final as (
 
-    select
+    select  -- noqa: ST06
         bill_columns.*,
         secondary_claims.primary_payer_id as other_payer_id,
-        {{ x12_clean_text('primary_payer.payer_name') }} as other_payer_name,
+        primary_payer.payer_name as other_payer_name,
         primary_payer.claim_filing_indicator as other_payer_claim_filing_indicator,
         primary_coverage.member_id as other_payer_member_id,
         primary_coverage.group_number as other_payer_group_number,
         coalesce(primary_coverage.relationship_to_subscriber, '18') as other_payer_relationship_code,
-        {{ x12_clean_text('primary_subscriber.last_name') }} as other_subscriber_last_name,
-        {{ x12_clean_text('primary_subscriber.first_name') }} as other_subscriber_first_name,
-        {{ x12_clean_text('primary_subscriber.middle_initial') }} as other_subscriber_middle_initial,
+        primary_subscriber.last_name as other_subscriber_last_name,
+        primary_subscriber.first_name as other_subscriber_first_name,
+        primary_subscriber.middle_initial as other_subscriber_middle_initial,
         secondary_claims.primary_paid_amount as other_payer_paid_amount,
         secondary_claims.primary_patient_share_amount as other_payer_remaining_patient_liability,
         secondary_claims.primary_payer_claim_control_number as other_payer_claim_control_number,
