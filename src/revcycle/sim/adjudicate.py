@@ -306,18 +306,32 @@ def remit_claim(
     charge: Decimal | None = None,
 ) -> RemitClaim:
     """A CLP for ``claim`` whose totals are the sums of its lines and adjustments."""
-    all_adjustments = [*adjustments, *(a for line in lines for a in line.adjustments)]
+    adjusted = owed = line_charges = ZERO
+    for adjustment in adjustments:
+        adjusted += adjustment.amount
+        if adjustment.group == "PR":
+            owed += adjustment.amount
+    for line in lines:
+        line_charges += line.charge
+        for adjustment in line.adjustments:
+            adjusted += adjustment.amount
+            if adjustment.group == "PR":
+                owed += adjustment.amount
     if charge is None:
-        charge = sum((line.charge for line in lines), ZERO) if lines else claim.claim.total_charge
-    paid = charge - sum((a.amount for a in all_adjustments), ZERO)
-    owed = sum((a.amount for a in all_adjustments if a.group == "PR"), ZERO)
+        charge = line_charges if lines else claim.claim.total_charge
     source = claim.claim
-    dates = [d for line in source.lines for d in (line.service_date, line.service_date_end) if d]
+    statement_from, statement_to = source.statement_from, source.statement_to
+    if statement_from is None or statement_to is None:  # from the lines' service dates
+        dates = [
+            d for line in source.lines for d in (line.service_date, line.service_date_end) if d
+        ]
+        statement_from = statement_from or (min(dates) if dates else None)
+        statement_to = statement_to or (max(dates) if dates else None)
     return RemitClaim(
         claim_id=source.claim_id,
         status=status,
         charge=charge,
-        paid=paid,
+        paid=charge - adjusted,
         patient_responsibility=owed,
         filing_indicator=clp06(source.claim_filing_indicator),
         payer_claim_number=payer_claim_number,
@@ -327,8 +341,8 @@ def remit_claim(
         subscriber=claim.subscriber,
         member_id=source.subscriber_member_id,
         patient_is_subscriber=claim.patient_is_subscriber,
-        statement_from=source.statement_from or (min(dates) if dates else None),
-        statement_to=source.statement_to or (max(dates) if dates else None),
+        statement_from=statement_from,
+        statement_to=statement_to,
         received=claim.received,
         adjustments=tuple(a for a in adjustments if a.amount != 0),
         lines=tuple(lines),

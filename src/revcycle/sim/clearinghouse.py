@@ -69,7 +69,7 @@ from revcycle.sim.state import (
 from revcycle.sim.writer_277ca import ClaimStatus, TransactionStatus, write_277ca
 from revcycle.sim.writer_835 import write_835
 from revcycle.sim.writer_999 import ElementError, GroupAck, TransactionAck, write_999
-from revcycle.x12.reader import X12ReadError
+from revcycle.x12.reader import X12ReadError, _gc_paused
 from revcycle.x12.text import clean_id
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,13 @@ class _ClaimNumbers:
         return number
 
 
+_OUTCOME_COUNTS = {
+    OUTCOME_PAID: "claims_paid",
+    OUTCOME_ZERO_PAY: "claims_zero_pay",
+    OUTCOME_DENIED: "claims_denied",
+}
+
+
 def _safe_part(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", value).upper() or "UNKNOWN"
 
@@ -238,6 +245,8 @@ class _Run:
         self.seen_originals: set[tuple[str, str]] = set()
         # Replies go back to whoever sent the interchange: (file, ISA13) -> envelope.
         self.envelopes: dict[tuple[str, str], ReplyEnvelope] = {}
+        # ... and the 835s of each payer come from that payer: (file, ISA13, payer id).
+        self.payment_envelopes: dict[tuple[str, str, str], ReplyEnvelope] = {}
 
     # ---------------------------------------------------------------------------- writing
 
@@ -465,9 +474,14 @@ class _Run:
 
     def _payment_envelope(self, claim: SubmittedClaim) -> ReplyEnvelope:
         """The 835 comes through the clearinghouse (ISA) from the payer (GS02)."""
-        envelope = self.envelopes[(claim.file_name, claim.interchange_control_number)]
-        payer = clean_id(claim.payer.payer_id, 15)
-        return replace(envelope, application_sender=payer or envelope.application_sender)
+        key = (claim.file_name, claim.interchange_control_number, claim.payer.payer_id)
+        found = self.payment_envelopes.get(key)
+        if found is None:
+            envelope = self.envelopes[key[:2]]
+            payer = clean_id(claim.payer.payer_id, 15)
+            found = replace(envelope, application_sender=payer or envelope.application_sender)
+            self.payment_envelopes[key] = found
+        return found
 
     def adjudicate(self, claims: list[SubmittedClaim]) -> list[PaymentItem]:
         items: list[PaymentItem] = []
@@ -511,11 +525,7 @@ class _Run:
         return items
 
     def _count(self, result: Adjudication) -> None:
-        outcome = {
-            OUTCOME_PAID: "claims_paid",
-            OUTCOME_ZERO_PAY: "claims_zero_pay",
-            OUTCOME_DENIED: "claims_denied",
-        }[result.outcome]
+        outcome = _OUTCOME_COUNTS[result.outcome]
         if result.outcome == OUTCOME_PAID and result.paid == 0:
             outcome = "claims_zero_pay"
         self.tally.add(outcome)
@@ -583,6 +593,43 @@ def _outbox_files(outbox_dir: Path) -> list[Path]:
     )
 
 
+def _answer(
+    outbox_dir: Path,
+    inbox_dir: Path,
+    fees: Mapping[str, Decimal],
+    *,
+    seed: int,
+    config: SimConfig,
+    today: date,
+) -> SimResult:
+    """The body of :func:`answer_outbox`, under its lock."""
+    state = load_state(inbox_dir)
+    run = _Run(inbox_dir, fees, seed, config, today, state)
+    accepted_claims: list[SubmittedClaim] = []
+    for path in _outbox_files(outbox_dir):
+        if path.name in state.answered:
+            continue
+        data = path.read_bytes()
+        record: dict[str, object] = {"sha256": _sha256(data), "answered_on": today.isoformat()}
+        try:
+            interchanges = read_submission(data, path.name, today=today)
+        except X12ReadError as exc:
+            log.warning("simulated clearinghouse cannot read %s: %s", path.name, exc.message)
+            record["unreadable"] = True
+            state.answered[path.name] = record
+            run.tally.files_unreadable.append(path.name)
+            continue
+        for interchange in interchanges:
+            transactions = run.acknowledge(interchange)
+            accepted_claims += run.acknowledge_claims(interchange, transactions)
+        state.answered[path.name] = record
+        run.tally.files_answered.append(path.name)
+    items = run.adjudicate(accepted_claims)
+    run.deliver(items)
+    save_state(inbox_dir, state)
+    return run.tally.result()
+
+
 def answer_outbox(
     outbox_dir: Path,
     inbox_dir: Path,
@@ -609,32 +656,12 @@ def answer_outbox(
     if not inbox_dir.is_dir():
         inbox_dir.mkdir(parents=True)
         inbox_dir.chmod(INBOX_MODE)
-    with locked(inbox_dir):
-        state = load_state(inbox_dir)
-        run = _Run(inbox_dir, fees, seed, config, today, state)
-        accepted_claims: list[SubmittedClaim] = []
-        for path in _outbox_files(outbox_dir):
-            if path.name in state.answered:
-                continue
-            data = path.read_bytes()
-            record: dict[str, object] = {"sha256": _sha256(data), "answered_on": today.isoformat()}
-            try:
-                interchanges = read_submission(data, path.name, today=today)
-            except X12ReadError as exc:
-                log.warning("simulated clearinghouse cannot read %s: %s", path.name, exc.message)
-                record["unreadable"] = True
-                state.answered[path.name] = record
-                run.tally.files_unreadable.append(path.name)
-                continue
-            for interchange in interchanges:
-                transactions = run.acknowledge(interchange)
-                accepted_claims += run.acknowledge_claims(interchange, transactions)
-            state.answered[path.name] = record
-            run.tally.files_answered.append(path.name)
-        items = run.adjudicate(accepted_claims)
-        run.deliver(items)
-        save_state(inbox_dir, state)
-    result = run.tally.result()
+    # The run keeps every claim it reads until the 835s are written: millions of small
+    # objects and no reference cycles, so the cyclic collector's generation-2 passes over
+    # them would be about half the run's time (see reader._gc_paused). They are freed, by
+    # reference counting, when _answer returns: still inside the pause.
+    with locked(inbox_dir), _gc_paused():
+        result = _answer(outbox_dir, inbox_dir, fees, seed=seed, config=config, today=today)
     log.info(
         "simulated clearinghouse answered %d file(s): %d claims accepted, %d rejected; "
         "%d paid, %d zero-pay, %d denied; %s paid in %d 835 file(s)",

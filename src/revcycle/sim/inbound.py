@@ -185,6 +185,10 @@ def _ccyymmdd(value: str) -> date | None:
         return None
 
 
+# Segment ids the party walk looks at inside a claim (most segments of a file are there).
+_CLAIM_PARTY_IDS = frozenset({"HL", "CLM", "SV1", "SV2", "NM1"})
+
+
 @dataclass
 class _Parties:
     """Walks a transaction's segments and records the parties in force at each CLM."""
@@ -208,6 +212,11 @@ class _Parties:
         claim_id = ""
         for seg in transaction.segments:
             sid = seg.id
+            if in_claim and sid not in _CLAIM_PARTY_IDS:
+                # Inside a claim only its service lines, the next HL or CLM and NM1 (a
+                # submitter or billing provider would still count) matter: N3/N4/REF there
+                # follow the claim's own parties (2310/2330/2420), never ours.
+                continue
             if sid == "NM1":
                 entity = seg.get(1).strip()
                 if entity == "41":

@@ -38,6 +38,7 @@ STATE_FILE = ".sim_state.json"
 LOCK_FILE = ".sim_state.lock"
 FILE_MODE = 0o600
 STATE_VERSION = 1
+_ZERO = Decimal("0.00")
 
 
 class SimStateError(RuntimeError):
@@ -68,7 +69,7 @@ class LedgerRecord:
         totals: dict[tuple[str, str], Decimal] = {}
         for adjustment in claim.all_adjustments():
             key = (adjustment.group, adjustment.reason)
-            totals[key] = totals.get(key, Decimal("0.00")) + adjustment.amount
+            totals[key] = totals.get(key, _ZERO) + adjustment.amount
         return cls(
             claim_id=claim.claim_id,
             payer_id=payer_id,

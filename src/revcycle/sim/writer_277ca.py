@@ -37,6 +37,7 @@ from revcycle.sim.envelope import (
     interchange_trailer,
     st_control,
 )
+from revcycle.sim.fast_text import amount, day, identifier
 from revcycle.sim.inbound import SubmittedClaim, SubmittedTransaction
 from revcycle.x12.envelope import SEGMENT_END, segment
 from revcycle.x12.text import clean_id, clean_text, format_amount, format_date
@@ -91,11 +92,12 @@ def _service_dates(claim: SubmittedClaim) -> str:
     start = source.statement_from or (min(dates) if dates else claim.received)
     end = source.statement_to or (max(dates) if dates else start)
     if start == end:
-        return f"DTP*472*D8*{format_date(start)}{SEGMENT_END}"
-    return f"DTP*472*RD8*{format_date(start)}-{format_date(end)}{SEGMENT_END}"
+        return f"DTP*472*D8*{day(start)}{SEGMENT_END}"
+    return f"DTP*472*RD8*{day(start)}-{day(end)}{SEGMENT_END}"
 
 
-def _claim_segments(status: ClaimStatus, hl: int, parent: int, today: date) -> list[str]:
+def _claim_segments(status: ClaimStatus, hl: int, parent: int, today: str) -> list[str]:
+    """The 2000D loop of one claim; ``today`` is the processing date as CCYYMMDD."""
     submitted = status.claim
     claim = submitted.claim
     patient = submitted.patient
@@ -111,14 +113,14 @@ def _claim_segments(status: ClaimStatus, hl: int, parent: int, today: date) -> l
             "",
             "",
             "MI",
-            clean_id(claim.subscriber_member_id, 80) or "UNKNOWN",
+            identifier(claim.subscriber_member_id, 80) or "UNKNOWN",
         ),
-        f"TRN*2*{clean_id(claim.claim_id, 50)}{SEGMENT_END}",
+        f"TRN*2*{identifier(claim.claim_id, 50)}{SEGMENT_END}",
     ]
-    charge = format_amount(claim.total_charge)
+    charge = amount(claim.total_charge)
     rejection = status.rejection
     if rejection is None:
-        segs.append(f"STC*A1:20*{format_date(today)}*WQ*{charge}{SEGMENT_END}")
+        segs.append(f"STC*A1:20*{today}*WQ*{charge}{SEGMENT_END}")
     else:
         code = f"{rejection.category}:{rejection.status}"
         if rejection.entity:
@@ -127,7 +129,7 @@ def _claim_segments(status: ClaimStatus, hl: int, parent: int, today: date) -> l
             segment(
                 "STC",
                 code,
-                format_date(today),
+                today,
                 "U",
                 charge,
                 *([""] * 7),
@@ -137,7 +139,7 @@ def _claim_segments(status: ClaimStatus, hl: int, parent: int, today: date) -> l
     if status.payer_claim_number and rejection is None:
         segs.append(f"REF*1K*{status.payer_claim_number}{SEGMENT_END}")
     if claim.kind == "institutional" and claim.facility_code:
-        segs.append(f"REF*BLT*{clean_id(claim.bill_type, 50)}{SEGMENT_END}")
+        segs.append(f"REF*BLT*{identifier(claim.bill_type, 50)}{SEGMENT_END}")
     segs.append(_service_dates(submitted))
     return segs
 
@@ -159,6 +161,7 @@ def _transaction_segments(
         providers = tree.setdefault((payer.payer_id, payer.name), {})
         providers.setdefault((billing.npi, billing.name), []).append(claim_status)
     received = min((s.claim.received for s in status.statuses), default=today)
+    today_text = format_date(today)
     hl = 0
     for (payer_id, payer_name), providers in tree.items():
         everyone = [s for claims in providers.values() for s in claims]
@@ -198,7 +201,7 @@ def _transaction_segments(
             ]
             for claim_status in claims:
                 hl += 1
-                segs += _claim_segments(claim_status, hl, provider, today)
+                segs += _claim_segments(claim_status, hl, provider, today_text)
     segs.append(f"SE*{len(segs) + 1}*{st}{SEGMENT_END}")
     return segs
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from revcycle.sim import draws
 from revcycle.sim.envelope import (
@@ -39,6 +40,7 @@ from revcycle.sim.envelope import (
     interchange_trailer,
     st_control,
 )
+from revcycle.sim.fast_text import amount, day, identifier
 from revcycle.sim.remittance import Adjustment, Payment, RemitClaim, RemitLine
 from revcycle.x12.envelope import SEGMENT_END, segment
 from revcycle.x12.text import clean_id, clean_text, digits, format_amount, format_date
@@ -55,66 +57,88 @@ def _quantity(value: object) -> str:
     return text or "0"
 
 
+_ONE = Decimal(1)
+
+
+def _units(value: Decimal | None) -> str:
+    """SVC05: most lines are one unit, whatever the Decimal's exponent (``1``, ``1.0``)."""
+    if value is None:
+        return ""
+    return "1" if value == _ONE else _quantity(value)
+
+
 def cas_segments(adjustments: Iterable[Adjustment]) -> list[str]:
     """CAS segments: one group code each, at most six reason/amount triplets."""
-    by_group: dict[str, list[Adjustment]] = {}
-    for adjustment in adjustments:
-        by_group.setdefault(adjustment.group, []).append(adjustment)
-    segs = []
-    for group, items in by_group.items():
-        for start in range(0, len(items), MAX_CAS_TRIPLETS):
-            chunk = items[start : start + MAX_CAS_TRIPLETS]
-            triplets = "".join(f"*{a.reason}*{format_amount(a.amount)}*" for a in chunk)
-            segs.append(f"CAS*{group}{triplets.rstrip('*')}{SEGMENT_END}")
+    segs: list[str] = []
+    _add_cas(tuple(adjustments), segs)
     return segs
 
 
-def _line_segments(line: RemitLine) -> list[str]:
+def _add_cas(adjustments: Sequence[Adjustment], segs: list[str]) -> None:
+    """Append the CAS segments of ``adjustments`` to ``segs`` (the quantity of every
+    triplet is empty, so triplets are joined by ``**`` and the last one ends at its amount)."""
+    if not adjustments:
+        return
+    if len(adjustments) == 1:  # the usual claim-level and denied-line case
+        only = adjustments[0]
+        segs.append(f"CAS*{only.group}*{only.reason}*{amount(only.amount)}{SEGMENT_END}")
+        return
+    by_group: dict[str, list[str]] = {}
+    for adjustment in adjustments:
+        pair = f"{adjustment.reason}*{amount(adjustment.amount)}"
+        pairs = by_group.get(adjustment.group)
+        if pairs is None:
+            by_group[adjustment.group] = [pair]
+        else:
+            pairs.append(pair)
+    for group, pairs in by_group.items():
+        for start in range(0, len(pairs), MAX_CAS_TRIPLETS):
+            triplets = "**".join(pairs[start : start + MAX_CAS_TRIPLETS])
+            segs.append(f"CAS*{group}*{triplets}{SEGMENT_END}")
+
+
+def _add_line(line: RemitLine, segs: list[str]) -> None:
+    """Append the 2110 loop of ``line`` to ``segs``."""
     composite = ":".join((line.procedure_qualifier, line.procedure_code, *line.modifiers))
-    segs = [
-        segment(
-            "SVC",
-            composite,
-            format_amount(line.charge),
-            format_amount(line.paid),
-            line.revenue_code or "",
-            _quantity(line.units) if line.units is not None else "",
-        )
-    ]
+    # SVC04 (revenue code) and SVC05 (units) are the only elements that may be empty, and
+    # trailing empty elements are dropped.
+    units = _units(line.units)
+    revenue = line.revenue_code or ""
+    tail = f"*{revenue}*{units}" if units else (f"*{revenue}" if revenue else "")
+    segs.append(f"SVC*{composite}*{amount(line.charge)}*{amount(line.paid)}{tail}{SEGMENT_END}")
     start, end = line.service_date, line.service_date_end
     if start is not None and end is not None and end != start:
-        segs += [
-            f"DTM*150*{format_date(start)}{SEGMENT_END}",
-            f"DTM*151*{format_date(end)}{SEGMENT_END}",
-        ]
+        segs.append(f"DTM*150*{day(start)}{SEGMENT_END}")
+        segs.append(f"DTM*151*{day(end)}{SEGMENT_END}")
     elif start is not None:
-        segs.append(f"DTM*472*{format_date(start)}{SEGMENT_END}")
-    segs += cas_segments(line.adjustments)
+        segs.append(f"DTM*472*{day(start)}{SEGMENT_END}")
+    _add_cas(line.adjustments, segs)
     if line.line_control_number:
-        segs.append(f"REF*6R*{clean_id(line.line_control_number, 50)}{SEGMENT_END}")
-    segs.append(f"AMT*B6*{format_amount(line.allowed)}{SEGMENT_END}")
-    segs += [f"LQ*HE*{code}{SEGMENT_END}" for code in line.remarks]
-    return segs
+        segs.append(f"REF*6R*{identifier(line.line_control_number, 50)}{SEGMENT_END}")
+    segs.append(f"AMT*B6*{amount(line.allowed)}{SEGMENT_END}")
+    for code in line.remarks:
+        segs.append(f"LQ*HE*{code}{SEGMENT_END}")
 
 
-def _claim_segments(claim: RemitClaim) -> list[str]:
-    segs = [
+def _add_claim(claim: RemitClaim, segs: list[str]) -> None:
+    """Append the 2100 loop of ``claim`` (and its 2110 loops) to ``segs``."""
+    segs.append(
         segment(
             "CLP",
-            clean_id(claim.claim_id, 38),
+            identifier(claim.claim_id, 38),
             claim.status,
-            format_amount(claim.charge),
-            format_amount(claim.paid),
-            format_amount(claim.patient_responsibility),
+            amount(claim.charge),
+            amount(claim.paid),
+            amount(claim.patient_responsibility),
             claim.filing_indicator,
             claim.payer_claim_number,
-            clean_id(claim.facility_code, 2),
-            clean_id(claim.frequency_code, 1),
-        ),
-        *cas_segments(claim.adjustments),
-    ]
+            identifier(claim.facility_code, 2),
+            identifier(claim.frequency_code, 1),
+        )
+    )
+    _add_cas(claim.adjustments, segs)
     patient, subscriber = claim.patient, claim.subscriber
-    member_id = clean_id(claim.member_id, 80)
+    member_id = identifier(claim.member_id, 80)
     names = (
         clean_text(patient.last, 60) or "UNKNOWN",
         clean_text(patient.first, 35),
@@ -140,14 +164,13 @@ def _claim_segments(claim: RemitClaim) -> list[str]:
                 )
             )
     if claim.statement_from is not None:
-        segs.append(f"DTM*232*{format_date(claim.statement_from)}{SEGMENT_END}")
+        segs.append(f"DTM*232*{day(claim.statement_from)}{SEGMENT_END}")
     if claim.statement_to is not None:
-        segs.append(f"DTM*233*{format_date(claim.statement_to)}{SEGMENT_END}")
+        segs.append(f"DTM*233*{day(claim.statement_to)}{SEGMENT_END}")
     if claim.received is not None:
-        segs.append(f"DTM*050*{format_date(claim.received)}{SEGMENT_END}")
+        segs.append(f"DTM*050*{day(claim.received)}{SEGMENT_END}")
     for line in claim.lines:
-        segs += _line_segments(line)
-    return segs
+        _add_line(line, segs)
 
 
 def _bank_number(seed_text: str, what: str) -> str:
@@ -238,7 +261,7 @@ def _payment_segments(payment: Payment, number: int, now: datetime) -> list[str]
     if payment.claims:
         segs.append(f"LX*1{SEGMENT_END}")
         for claim in payment.claims:
-            segs += _claim_segments(claim)
+            _add_claim(claim, segs)
     segs += _plb_segments(payment)
     segs.append(f"SE*{len(segs) + 1}*{st}{SEGMENT_END}")
     return segs

@@ -34,6 +34,7 @@ claim with an unreadable total is not a claim we can reconcile.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -199,7 +200,8 @@ class Claim837:
 
 
 def _amount(seg: Segment, n: int, file_name: str, *, required: bool = True) -> Decimal | None:
-    value = seg.get(n).strip()
+    elements = seg.elements
+    value = elements[n].strip() if n < len(elements) else ""
     if not value:
         if required:
             raise X12ReadError(file_name, seg.position, f"{seg.id}{n:02d} (amount) is missing")
@@ -214,19 +216,29 @@ def _amount(seg: Segment, n: int, file_name: str, *, required: bool = True) -> D
 
 
 def _date(value: str, seg: Segment, file_name: str) -> date:
+    day = _ccyymmdd(value)
+    if day is None:
+        raise X12ReadError(file_name, seg.position, f"{seg.id} date is not a CCYYMMDD date")
+    return day
+
+
+# Service and statement dates repeat across a file's claims: parse each text once.
+@functools.lru_cache(maxsize=4096)
+def _ccyymmdd(value: str) -> date | None:
+    if len(value) != 8 or not value.isdigit():
+        return None
     try:
-        if len(value) != 8 or not value.isdigit():
-            raise ValueError(value)
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
-        raise X12ReadError(
-            file_name, seg.position, f"{seg.id} date is not a CCYYMMDD date"
-        ) from None
+        return None
 
 
 def _date_range(seg: Segment, file_name: str) -> tuple[date | None, date | None]:
     """DTP: D8 ``CCYYMMDD`` or RD8 ``CCYYMMDD-CCYYMMDD``."""
-    fmt, value = seg.get(2).strip(), seg.get(3).strip()
+    elements = seg.elements
+    if len(elements) < 4:  # no DTP03
+        return None, None
+    fmt, value = elements[2].strip(), elements[3].strip()
     if not value:
         return None, None
     if fmt == "RD8" or "-" in value:
@@ -236,6 +248,7 @@ def _date_range(seg: Segment, file_name: str) -> tuple[date | None, date | None]
     return day, day
 
 
+@functools.lru_cache(maxsize=1024)
 def _int_or_none(value: str) -> int | None:
     value = value.strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
@@ -431,23 +444,27 @@ def _procedure(seg: Segment, n: int, line: _LineBuilder) -> None:
     if parts:
         line.procedure_qualifier = parts[0]
         line.procedure_code = parts[1] if len(parts) > 1 else ""
-        line.modifiers = tuple(m for m in parts[2:6] if m)
+        if len(parts) > 2:
+            line.modifiers = tuple(m for m in parts[2:6] if m)
 
 
 def _sv1(seg: Segment, line: _LineBuilder, file_name: str) -> None:
     _procedure(seg, 1, line)
     line.charge = _amount(seg, 2, file_name)
-    line.unit_basis = seg.get(3).strip()
+    elements = seg.elements
+    line.unit_basis = elements[3].strip() if len(elements) > 3 else ""
     line.units = _amount(seg, 4, file_name, required=False)
-    pointers = [_int_or_none(p) for p in seg.composite(7)]
-    line.diagnosis_pointers = tuple(p for p in pointers if p is not None)
+    if len(elements) > 7 and elements[7]:
+        pointers = [_int_or_none(p) for p in elements[7].split(seg.delimiters.component)]
+        line.diagnosis_pointers = tuple(p for p in pointers if p is not None)
 
 
 def _sv2(seg: Segment, line: _LineBuilder, file_name: str) -> None:
-    line.revenue_code = seg.get(1).strip() or None
+    elements = seg.elements
+    line.revenue_code = (elements[1].strip() if len(elements) > 1 else "") or None
     _procedure(seg, 2, line)
     line.charge = _amount(seg, 3, file_name)
-    line.unit_basis = seg.get(4).strip()
+    line.unit_basis = elements[4].strip() if len(elements) > 4 else ""
     line.units = _amount(seg, 5, file_name, required=False)
 
 
@@ -599,16 +616,18 @@ def claims_from_transaction(transaction: Transaction, file_name: str = "<837>") 
         elif sid == "HI" and line is None:
             claim.health_codes.extend(_health_codes(seg, file_name))
         elif sid == "REF":
-            qualifier = seg.get(1).strip()
+            elements = seg.elements
+            qualifier = elements[1].strip() if len(elements) > 1 else ""
             if line is not None and qualifier == "6R":
-                line.line_control_number = seg.get(2).strip()
+                line.line_control_number = elements[2].strip() if len(elements) > 2 else ""
             elif line is None and qualifier == "F8":
                 if other is None:
                     claim.payer_claim_number = seg.get(2).strip()
                 else:  # 2330B: the other payer's claim control number
                     other.claim_control_number = seg.get(2).strip()
         elif sid == "DTP":
-            qualifier = seg.get(1).strip()
+            elements = seg.elements
+            qualifier = elements[1].strip() if len(elements) > 1 else ""
             if line is not None:
                 if qualifier == "472":
                     line.service_date, line.service_date_end = _date_range(seg, file_name)
