@@ -37,9 +37,21 @@ one writer owns the warehouse:
 :func:`load_inbox` does all three, parsing in a pool of two processes when there is enough
 to parse (:data:`POOL_MIN_BYTES`; a small batch is parsed in-process, with no pool start-up)
 and loading each file as soon as its parse arrives, so only a few parsed files are held at a
-time. A caller that maps the parse itself (the flow) should take the warehouse lock
+time. The pool starts its workers from a fork server, which imports the program's main
+module: a script that calls :func:`load_inbox` must keep its own work under
+``if __name__ == "__main__":`` (the CLI, the flows and the benchmarks do). If a worker dies,
+the rest is parsed in-process.
+
+A caller that maps the parse itself (the flow) should take the warehouse lock
 (:func:`revcycle.runs.warehouse_lock`) before listing the inbox and hold it until the loader
-returns, as for :func:`load_inbox`: two runs must not load the same files.
+returns, as for :func:`load_inbox`: two runs must not load the same files. For example::
+
+    with warehouse_lock(area, "reconcile-inbox"):
+        files = list_inbox(area.inbox)
+        parsed = parse_inbox_task.map([kind for kind, _ in files], [path for _, path in files])
+        outcomes = load_parsed_inbox(
+            [p.result() for p in parsed], area.warehouse, area.archive, area.quarantine
+        )
 """
 
 from __future__ import annotations
@@ -84,9 +96,9 @@ RAW_PREFIX = "raw.x12_"
 POOL_WORKERS = 2
 """Processes that parse files in :func:`load_inbox` (never more than the machine's cores)."""
 
-POOL_MIN_BYTES = 8 << 20
-"""Below this many bytes to parse (about half a second of work), :func:`load_inbox` parses
-in its own process: starting the pool would cost more than it saves."""
+POOL_MIN_BYTES = 16 << 20
+"""Below this many bytes to parse (about a CPU second of work), :func:`load_inbox` parses in
+its own process: starting the pool (about a CPU second, in parallel) would not pay."""
 
 
 def _parse_835(data: bytes, name: str) -> dict[str, Sequence[tuple[Any, ...]]]:
@@ -167,10 +179,13 @@ def parse_inbox_file(kind: str, path: Path) -> ParsedInboxFile:
     except X12ReadError as exc:
         return ParsedInboxFile(kind, path, digest, problem=str(exc), signature=signature)
     del data  # the rows are all that is needed now; a big file's bytes need not wait
-    tables = {
-        table: to_arrow(table, table_rows) for table, table_rows in rows.items() if table_rows
-    }
-    total = sum(len(table_rows) for table_rows in rows.values())
+    tables: dict[str, Any] = {}
+    total = 0
+    for table in list(rows):
+        table_rows = rows.pop(table)  # each table's rows are freed once converted
+        total += len(table_rows)
+        if table_rows:
+            tables[table] = to_arrow(table, table_rows)
     return ParsedInboxFile(kind, path, digest, tables, total, signature=signature)
 
 
@@ -365,9 +380,10 @@ def _parsed_in_order(files: list[tuple[str, Path]]) -> Generator[ParsedInboxFile
         return
     # forkserver: workers start from a clean single-threaded process (this one may hold
     # DuckDB and Prefect threads, which fork would copy mid-state), with the parsers imported
-    # once in the server rather than once per worker.
+    # once in the server rather than once per worker; pandas too, which pyarrow imports on
+    # its first conversion of a Python list (most of a second).
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload([__name__, "pandas"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     waiting = iter(files)
     pending: deque[tuple[str, Path, Future[ParsedInboxFile] | None]] = deque()
