@@ -22,10 +22,13 @@ payer claim control number, ``service_date`` the claim's ``DTP*472`` (start of a
 else its first service line's. Service line (``SVC``) statuses are not rows.
 Information source/receiver/provider level ``STC`` (batch acceptance) are not claim rows.
 
-Both read through :func:`revcycle.x12.reader.iter_transactions`. An amount that is not a
-decimal number raises :class:`~revcycle.x12.reader.X12ReadError`, as does a file with no
-999/997 (or 277) transaction; impossible dates are kept as null. Names, birth dates and
-member ids (``NM1``, ``DMG``) are never read.
+The 999 reader walks :func:`revcycle.x12.reader.iter_transactions`; the 277CA reader, whose
+files hold one row per claim sent, walks :func:`revcycle.x12.reader.iter_segments` in one pass
+(grouping segments into transactions the same way) and builds plain tuples
+(:func:`parse_277ca_rows`, what the inbox loads; :func:`parse_277ca` names them). An amount
+that is not a decimal number raises :class:`~revcycle.x12.reader.X12ReadError`, as does a
+file with no 999/997 (or 277) transaction; impossible dates are kept as null. Names, birth
+dates and member ids (``NM1``, ``DMG``) are never read.
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ from revcycle.remits.parse_835 import (
     no_transaction_error,
 )
 from revcycle.remits.tables import MONEY_SCALE, Ack277caClaim, Ack999Transaction
-from revcycle.x12.reader import Segment, X12ReadError, iter_transactions
+from revcycle.x12.reader import Segment, X12ReadError, iter_segments, iter_transactions
 
-__all__ = ["parse_277ca", "parse_999"]
+__all__ = ["Ack277caRow", "parse_277ca", "parse_277ca_rows", "parse_999"]
 
 ACCEPTED_CATEGORIES = frozenset({"A0", "A1", "A2", "A5"})
 REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
@@ -211,15 +214,27 @@ def _parse_999(data: bytes, file_name: str) -> list[Ack999Transaction]:
 # 277CA
 
 
-@dataclass
 class _Claim277:
-    position: int
-    patient_control_number: str | None
-    payer_claim_control_number: str | None = None
-    first_stc: Segment | None = None
-    composites: list[list[str]] = field(default_factory=list)
-    service_date: date | None = None
-    line_service_date: date | None = None
+    """A claim status loop (2200D) being read."""
+
+    __slots__ = (
+        "composites",
+        "first_stc",
+        "line_service_date",
+        "patient_control_number",
+        "payer_claim_control_number",
+        "position",
+        "service_date",
+    )
+
+    def __init__(self, position: int, patient_control_number: str | None) -> None:
+        self.position = position
+        self.patient_control_number = patient_control_number
+        self.payer_claim_control_number: str | None = None
+        self.first_stc: Segment | None = None
+        self.composites: list[list[str]] = []
+        self.service_date: date | None = None
+        self.line_service_date: date | None = None
 
 
 def _accepted(composites: list[list[str]]) -> bool | None:
@@ -240,6 +255,13 @@ def _dtp_start(seg: Segment, dates: _DateCache) -> date | None:
         return None
 
 
+Ack277caRow = tuple[
+    str, str, str, str | None, str | None, str | None, str | None, date | None, bool | None,
+    Decimal | None, date | None, str | None, int,
+]  # fmt: skip
+"""A row of ``ack_277ca_claims`` as a plain tuple, in :class:`Ack277caClaim` column order."""
+
+
 def _claim_row(
     claim: _Claim277,
     prefix: str,
@@ -247,7 +269,7 @@ def _claim_row(
     sha: str,
     money: _DecimalCache,
     dates: _DateCache,
-) -> Ack277caClaim:
+) -> Ack277caRow:
     stc = claim.first_stc
     parts = claim.composites[0] if claim.composites else []
     effective: date | None = None
@@ -265,73 +287,103 @@ def _claim_row(
                 file_name, stc.position, f"{element} is not a valid {bad.kind}"
             ) from None
     codes = "; ".join(":".join(part.strip() for part in c) for c in claim.composites)
-    return Ack277caClaim(
-        ack_id=f"{prefix}-{claim.position}",
-        file_name=file_name,
-        file_sha256=sha,
-        patient_control_number=claim.patient_control_number,
-        payer_claim_control_number=claim.payer_claim_control_number,
-        status_category=_none(parts[0]) if parts else None,
-        status_code=_none(parts[1]) if len(parts) > 1 else None,
-        status_effective_date=effective,
-        is_accepted=_accepted(claim.composites),
-        total_charge_amount=total,
-        service_date=claim.service_date or claim.line_service_date,
-        status_codes=codes or None,
-        position=claim.position,
+    return (
+        f"{prefix}-{claim.position}",
+        file_name,
+        sha,
+        claim.patient_control_number,
+        claim.payer_claim_control_number,
+        _none(parts[0]) if parts else None,
+        _none(parts[1]) if len(parts) > 1 else None,
+        effective,
+        _accepted(claim.composites),
+        total,
+        claim.service_date or claim.line_service_date,
+        codes or None,
+        claim.position,
     )
 
 
 def parse_277ca(data: bytes, file_name: str) -> list[Ack277caClaim]:
     """Rows of ``ack_277ca_claims`` for every 277 transaction in ``data``."""
+    return list(map(Ack277caClaim._make, parse_277ca_rows(data, file_name)))
+
+
+def parse_277ca_rows(data: bytes, file_name: str) -> list[Ack277caRow]:
+    """:func:`parse_277ca` as plain tuples (cheaper to build and keep; what the inbox loads)."""
     return _guarded("277", _parse_277ca, data, file_name)
 
 
-def _parse_277ca(data: bytes, file_name: str) -> list[Ack277caClaim]:
+# Envelope segments: each closes the open transaction (as the reader's grouping does), an
+# SE after being read as its last segment.
+_CONTROL_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+_PAD = ["", "", "", ""]
+
+
+def _parse_277ca(data: bytes, file_name: str) -> list[Ack277caRow]:
+    """One pass over the segments (no transaction objects): a transaction is an ST and the
+    segments up to the next envelope segment, as :func:`iter_transactions` groups them, and
+    its claims become rows when it closes, so errors surface in the same order."""
     sha = _sha(data)
     money = _DecimalCache(MONEY_SCALE, "decimal amount")
     dates = _DateCache()
-    rows: list[Ack277caClaim] = []
+    rows: list[Ack277caRow] = []
     seen = 0
+    in_277 = False  # inside an open 277 transaction
+    prefix = ""
+    found: list[_Claim277] = []
+    level = ""
+    claim: _Claim277 | None = None  # the claim status loop being read, if any
+    in_line = False
 
-    for _interchange, _group, tx in iter_transactions(data, file_name):
-        if tx.transaction_set_id != "277":
+    for seg in iter_segments(data, file_name):
+        sid, el = seg[0], seg[1]  # id and elements: tuple indexing is the cheapest access
+        if sid in _CONTROL_IDS:
+            if in_277:
+                rows.extend(_claim_row(c, prefix, file_name, sha, money, dates) for c in found)
+                in_277 = False
+                found = []
+                claim = None
+            if sid == "ST" and seg.get(1).strip() == "277":
+                seen += 1
+                in_277 = True
+                prefix = f"{sha[:16]}-{seg.get(2).strip()}"
+                level = ""
+                in_line = False
             continue
-        seen += 1
-        prefix = f"{sha[:16]}-{tx.control_number}"
-        found: list[_Claim277] = []
-        level = ""
-        claim: _Claim277 | None = None  # the claim status loop being read, if any
-        in_line = False
-        for seg in tx.segments:
-            sid = seg.id
-            if sid == "HL":
-                claim = None
-                level = seg.get(3).strip()
-            elif sid == "TRN":
-                claim = None
-                if level in CLAIM_LEVELS and seg.get(1).strip() == "2":
-                    claim = _Claim277(seg.position, _none(seg.get(2)))
-                    found.append(claim)
-                    in_line = False
-            elif claim is None:
-                continue
-            elif sid == "SVC":
-                in_line = True
-            elif sid == "STC" and not in_line:
-                if claim.first_stc is None:
-                    claim.first_stc = seg
-                separator = seg.delimiters.component
-                for n in (1, 10, 11):
-                    if seg.get(n).strip():
-                        claim.composites.append(_components(seg.get(n), separator))
-            elif sid == "REF" and not in_line and seg.get(1).strip() == "1K":
-                claim.payer_claim_control_number = _none(seg.get(2))
-            elif sid == "DTP" and seg.get(1).strip() == "472":
-                if not in_line:
-                    claim.service_date = _dtp_start(seg, dates)
-                elif claim.line_service_date is None:
-                    claim.line_service_date = _dtp_start(seg, dates)
+        if not in_277 or sid == "NM1":
+            continue
+        if len(el) < 4:
+            el = el + _PAD  # el[1] .. el[3] read as "" when absent, as Segment.get does
+        if sid == "HL":
+            claim = None
+            level = el[3].strip()
+        elif sid == "TRN":
+            claim = None
+            if level in CLAIM_LEVELS and el[1].strip() == "2":
+                claim = _Claim277(seg.position, _none(el[2]))
+                found.append(claim)
+                in_line = False
+        elif claim is None:
+            continue
+        elif sid == "SVC":
+            in_line = True
+        elif sid == "STC" and not in_line:
+            if claim.first_stc is None:
+                claim.first_stc = seg
+            separator = seg.delimiters.component
+            for n in (1, 10, 11):
+                value = el[n] if n < len(el) else ""
+                if value.strip():
+                    claim.composites.append(_components(value, separator))
+        elif sid == "REF" and not in_line and el[1].strip() == "1K":
+            claim.payer_claim_control_number = _none(el[2])
+        elif sid == "DTP" and el[1].strip() == "472":
+            if not in_line:
+                claim.service_date = _dtp_start(seg, dates)
+            elif claim.line_service_date is None:
+                claim.line_service_date = _dtp_start(seg, dates)
+    if in_277:
         rows.extend(_claim_row(c, prefix, file_name, sha, money, dates) for c in found)
     if not seen:
         raise no_transaction_error(data, file_name, "no 277 transaction in the file")

@@ -24,9 +24,12 @@ payers send fractional units), dates ``DATE``, segment positions ``INTEGER``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -529,18 +532,45 @@ def to_arrow(table: str, rows: Sequence[tuple[Any, ...]]) -> Any:
 
     DuckDB reads it directly (``con.register("rows", arrow_table)`` or ``insert into ...
     select * from arrow_table``), so a loader needs no intermediate file.
+
+    Speed (it runs on every row the inbox loads): columns are taken with ``itemgetter`` while
+    the cyclic garbage collector is paused (transposing a million rows otherwise triggers
+    collections that walk them all, three times the work), and money and quantities go
+    through their exact decimal text (``str(Decimal)``) and Arrow's checked cast: converting
+    ``Decimal`` objects one by one costs 3-4 microseconds each, the text route a tenth of
+    that, with the same values (a value that does not fit the column raises in both).
     """
     import pyarrow as pa
 
     schema = arrow_schema(table)
-    if rows:
-        columns = list(zip(*rows, strict=True))
+    if not rows:
+        return pa.Table.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
+    with _gc_paused():
         arrays = [
-            pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)
+            _arrow_column(list(map(itemgetter(index), rows)), field.type)
+            for index, field in enumerate(schema)
         ]
-    else:
-        arrays = [pa.array([], type=field.type) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _arrow_column(values: list[Any], arrow_type: Any) -> Any:
+    import pyarrow as pa
+
+    if not pa.types.is_decimal(arrow_type):
+        return pa.array(values, type=arrow_type)
+    text = [None if value is None else str(value) for value in values]
+    return pa.array(text, type=pa.string()).cast(arrow_type)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _write_parquet(table: str, rows: Sequence[tuple[Any, ...]], path: Path) -> None:
