@@ -79,6 +79,7 @@ from revcycle.x12.envelope import (
     ControlNumbers,
     SubmitterConfig,
     WriteSummary,
+    gc_paused,
     transaction_sets_needed,
 )
 from revcycle.x12.writer_837i import write_837i
@@ -306,35 +307,45 @@ def _submission_rows(
     claims_per_transaction: int,
     submitted_at: datetime,
 ) -> pa.Table:
+    """One row per claim followed by one per line of it, in the order of ``claims``."""
     interchange = f"{control.interchange:09d}"
-    group = str(control.group)
-    columns: dict[str, list[Any]] = {name: [] for name in SUBMISSION_COLUMNS}
-
-    def add(submission_id: str, claim: Claim, transaction: str, line_id: str | None) -> None:
-        columns["submission_id"].append(submission_id)
-        columns["file_name"].append(file_name)
-        columns["interchange_control_number"].append(interchange)
-        columns["group_control_number"].append(group)
-        columns["transaction_control_number"].append(transaction)
-        columns["claim_id"].append(claim.claim_id)
-        columns["claim_line_id"].append(line_id)
-        columns["claim_frequency_code"].append(claim.frequency_code)
-        columns["payer_id"].append(claim.payer.payer_id)
-        columns["submitted_at"].append(submitted_at)
-
+    # Per row: the claim id on a claim row, the line id on a line row; and which claim.
+    keys: list[str] = []
+    line_ids: list[str | None] = []
+    claim_of_row: list[int] = []
     for index, claim in enumerate(claims):
-        # The writer fills each ST with the next claims_per_transaction claims in this order.
-        transaction = f"{control.transactions[index // claims_per_transaction]:04d}"
-        add(f"{interchange}-{claim.claim_id}", claim, transaction, None)
-        for line in claim.lines:
-            add(f"{interchange}-{line.claim_line_id}", claim, transaction, line.claim_line_id)
-    schema = pa.schema(
-        [
-            (name, pa.timestamp("us") if name == "submitted_at" else pa.string())
-            for name in SUBMISSION_COLUMNS
-        ]
-    )
-    return pa.table(columns, schema=schema)
+        ids = [line.claim_line_id for line in claim.lines]
+        keys.append(claim.claim_id)
+        keys += ids
+        line_ids.append(None)
+        line_ids += ids
+        claim_of_row += [index] * (len(ids) + 1)
+    # The writer fills each ST with the next claims_per_transaction claims in this order.
+    transactions = [f"{number:04d}" for number in control.transactions]
+    by_claim = pa.array(claim_of_row, pa.int64())
+    rows = len(keys)
+
+    def per_claim(values: list[str]) -> pa.Array:
+        return pa.array(values, pa.string()).take(by_claim)
+
+    def constant(value: str) -> pa.Array:
+        return pa.array([value] * rows, pa.string())
+
+    columns = {
+        "submission_id": pa.array([f"{interchange}-{key}" for key in keys], pa.string()),
+        "file_name": constant(file_name),
+        "interchange_control_number": constant(interchange),
+        "group_control_number": constant(str(control.group)),
+        "transaction_control_number": per_claim(
+            [transactions[index // claims_per_transaction] for index in range(len(claims))]
+        ),
+        "claim_id": per_claim([claim.claim_id for claim in claims]),
+        "claim_line_id": pa.array(line_ids, pa.string()),
+        "claim_frequency_code": per_claim([claim.frequency_code for claim in claims]),
+        "payer_id": per_claim([claim.payer.payer_id for claim in claims]),
+        "submitted_at": pa.array([submitted_at] * rows, pa.timestamp("us")),
+    }
+    return pa.table([columns[name] for name in SUBMISSION_COLUMNS], names=list(SUBMISSION_COLUMNS))
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,12 +578,15 @@ def emit_claim_files(
     claims_per_transaction: int = DEFAULT_CLAIMS_PER_TRANSACTION,
 ) -> EmissionResult:
     """Emit the ready-to-bill frames (read with :func:`fetch_ready_to_bill` and gated)."""
-    claims = list(claims_from_frames(claims_df, lines_df))
-    return emit_claims(
-        con,
-        claims,
-        outbox_dir,
-        submitter,
-        now,
-        claims_per_transaction=claims_per_transaction,
-    )
+    # The claims are a few million small objects without reference cycles: collections
+    # while they are built and written would only walk them again and again.
+    with gc_paused():
+        claims = list(claims_from_frames(claims_df, lines_df))
+        return emit_claims(
+            con,
+            claims,
+            outbox_dir,
+            submitter,
+            now,
+            claims_per_transaction=claims_per_transaction,
+        )
