@@ -712,6 +712,7 @@ class _PriorPayerRows:
 
 
 _ZERO = Decimal("0")
+_LINE_NUMBER = attrgetter("line_number")
 _ClaimLines = dict[str, list[ClaimLine]]
 _Adjudications = dict[str, list[tuple[int, LineAdjudication]]]
 
@@ -896,7 +897,8 @@ def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Itera
         payer_claim_control_number,
     ) in enumerate(rows):
         claim_id = _required(claim_id_text, "claim_id", "?")
-        lines = sorted(lines_by_claim.get(claim_id, ()), key=attrgetter("line_number"))
+        lines = lines_by_claim.get(claim_id) or []
+        lines.sort(key=_LINE_NUMBER)  # in frame order until now; stable, like a sorted copy
         expected_lines = raw_line_count if raw_line_count.__class__ is int else _int(raw_line_count)
         if expected_lines is not None and expected_lines != len(lines):
             raise ClaimDataError(claim_id, f"line_count {expected_lines} but {len(lines)} lines")
