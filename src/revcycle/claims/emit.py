@@ -62,8 +62,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from revcycle.claims.model import (
     FREQUENCY_ORIGINAL,
@@ -79,6 +81,7 @@ from revcycle.x12.envelope import (
     ControlNumbers,
     SubmitterConfig,
     WriteSummary,
+    gc_paused,
     transaction_sets_needed,
 )
 from revcycle.x12.writer_837i import write_837i
@@ -266,7 +269,7 @@ def _refusals(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim]) -> dict[s
         seen.add(claim.claim_id)
     if not claims:
         return reasons
-    ids = pa.table({"claim_id": pa.array(sorted(seen), pa.string())})
+    ids = pa.table({"claim_id": pa.array(list(seen), pa.string())})  # the query orders
     con.register("_emit_claim_ids", ids)
     try:
         rows = con.execute(
@@ -306,35 +309,46 @@ def _submission_rows(
     claims_per_transaction: int,
     submitted_at: datetime,
 ) -> pa.Table:
+    """One row per claim followed by one per line of it, in the order of ``claims``. Built as
+    Arrow columns: a night is hundreds of thousands of rows."""
     interchange = f"{control.interchange:09d}"
-    group = str(control.group)
-    columns: dict[str, list[Any]] = {name: [] for name in SUBMISSION_COLUMNS}
+    claim_count = len(claims)
+    line_ids = [line.claim_line_id for claim in claims for line in claim.lines]
+    rows_per_claim = np.fromiter((len(claim.lines) + 1 for claim in claims), np.int64, claim_count)
+    claim_of_row = np.repeat(np.arange(claim_count), rows_per_claim)
+    claim_rows = np.cumsum(rows_per_claim) - rows_per_claim
+    # Where each row's id comes from in [claim ids..., line ids...].
+    source = np.empty(len(claim_of_row), np.int64)
+    on_line_row = np.ones(len(claim_of_row), np.bool_)
+    on_line_row[claim_rows] = False
+    source[claim_rows] = np.arange(claim_count)
+    source[on_line_row] = np.arange(claim_count, claim_count + len(line_ids))
+    claim_ids = [claim.claim_id for claim in claims]
+    ids = pa.array(claim_ids + line_ids, pa.string()).take(source)
 
-    def add(submission_id: str, claim: Claim, transaction: str, line_id: str | None) -> None:
-        columns["submission_id"].append(submission_id)
-        columns["file_name"].append(file_name)
-        columns["interchange_control_number"].append(interchange)
-        columns["group_control_number"].append(group)
-        columns["transaction_control_number"].append(transaction)
-        columns["claim_id"].append(claim.claim_id)
-        columns["claim_line_id"].append(line_id)
-        columns["claim_frequency_code"].append(claim.frequency_code)
-        columns["payer_id"].append(claim.payer.payer_id)
-        columns["submitted_at"].append(submitted_at)
+    def per_claim(values: list[str]) -> pa.Array:
+        return pa.array(values, pa.string()).take(claim_of_row)
 
-    for index, claim in enumerate(claims):
-        # The writer fills each ST with the next claims_per_transaction claims in this order.
-        transaction = f"{control.transactions[index // claims_per_transaction]:04d}"
-        add(f"{interchange}-{claim.claim_id}", claim, transaction, None)
-        for line in claim.lines:
-            add(f"{interchange}-{line.claim_line_id}", claim, transaction, line.claim_line_id)
-    schema = pa.schema(
-        [
-            (name, pa.timestamp("us") if name == "submitted_at" else pa.string())
-            for name in SUBMISSION_COLUMNS
-        ]
-    )
-    return pa.table(columns, schema=schema)
+    def constant(value: str) -> pa.Array:
+        return pa.repeat(pa.scalar(value, pa.string()), len(source))
+
+    # The writer fills each ST with the next claims_per_transaction claims in this order.
+    transactions = [f"{number:04d}" for number in control.transactions]
+    columns = {
+        "submission_id": pc.binary_join_element_wise(interchange, ids, "-"),
+        "file_name": constant(file_name),
+        "interchange_control_number": constant(interchange),
+        "group_control_number": constant(str(control.group)),
+        "transaction_control_number": per_claim(
+            [transactions[index // claims_per_transaction] for index in range(claim_count)]
+        ),
+        "claim_id": per_claim(claim_ids),
+        "claim_line_id": pa.array([None] * claim_count + line_ids, pa.string()).take(source),
+        "claim_frequency_code": per_claim([claim.frequency_code for claim in claims]),
+        "payer_id": per_claim([claim.payer.payer_id for claim in claims]),
+        "submitted_at": pa.repeat(pa.scalar(submitted_at, pa.timestamp("us")), len(source)),
+    }
+    return pa.table([columns[name] for name in SUBMISSION_COLUMNS], names=list(SUBMISSION_COLUMNS))
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,12 +581,19 @@ def emit_claim_files(
     claims_per_transaction: int = DEFAULT_CLAIMS_PER_TRANSACTION,
 ) -> EmissionResult:
     """Emit the ready-to-bill frames (read with :func:`fetch_ready_to_bill` and gated)."""
-    claims = list(claims_from_frames(claims_df, lines_df))
-    return emit_claims(
-        con,
-        claims,
-        outbox_dir,
-        submitter,
-        now,
-        claims_per_transaction=claims_per_transaction,
-    )
+    # The claims are a few million small objects without reference cycles: collections
+    # while they are built and written would only walk them again and again.
+    with gc_paused():
+        claims = list(claims_from_frames(claims_df, lines_df))
+        result = emit_claims(
+            con,
+            claims,
+            outbox_dir,
+            submitter,
+            now,
+            claims_per_transaction=claims_per_transaction,
+        )
+        # Freed by reference counting while collections are still paused: the first
+        # collection after the pause would otherwise walk every claim once more.
+        del claims
+    return result

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -143,19 +144,21 @@ class ClaimLine:
         lid = self.claim_line_id
         if not lid or not lid.isascii() or not lid.replace("-", "").isalnum() or len(lid) > 50:
             raise ValueError(f"line id {lid!r} must be 1-50 letters, digits or '-'")
-        for code in (self.procedure_code, self.revenue_code, *self.modifiers):
+        modifiers = self.modifiers
+        for code in (self.procedure_code, self.revenue_code, *modifiers):
             if code is not None and not (code.isascii() and code.isalnum()):
                 raise ValueError(f"line {lid}: code {code!r} must be letters and digits")
-        if len(self.modifiers) > MAX_MODIFIERS:
-            raise ValueError(f"line {self.claim_line_id}: more than {MAX_MODIFIERS} modifiers")
+        if len(modifiers) > MAX_MODIFIERS:
+            raise ValueError(f"line {lid}: more than {MAX_MODIFIERS} modifiers")
         if len(self.pointers) > MAX_POINTERS:
-            raise ValueError(f"line {self.claim_line_id}: more than {MAX_POINTERS} pointers")
-        if not isinstance(self.charge_amount, Decimal):
-            raise TypeError(f"line {self.claim_line_id}: charge_amount must be a Decimal")
-        if self.charge_amount < 0:
-            raise ValueError(f"line {self.claim_line_id}: negative charge {self.charge_amount}")
+            raise ValueError(f"line {lid}: more than {MAX_POINTERS} pointers")
+        charge = self.charge_amount
+        if not isinstance(charge, Decimal):
+            raise TypeError(f"line {lid}: charge_amount must be a Decimal")
+        if charge < 0:
+            raise ValueError(f"line {lid}: negative charge {charge}")
         if self.units < 1:
-            raise ValueError(f"line {self.claim_line_id}: units must be at least 1")
+            raise ValueError(f"line {lid}: units must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +238,8 @@ class Claim:
     other_payer: OtherPayer | None = None  # the prior payer on a secondary claim (COB)
 
     def __post_init__(self) -> None:
+        # Runs for every claim of a night (about 900,000 at workload L): attributes are read
+        # once into locals.
         cid = self.claim_id
 
         def fail(message: str) -> None:
@@ -242,19 +247,22 @@ class Claim:
 
         if not cid or len(cid) > MAX_CLAIM_ID_LENGTH or not (cid.isascii() and cid.isalnum()):
             fail(f"claim id must be 1-{MAX_CLAIM_ID_LENGTH} letters or digits")
-        if self.frequency_code not in FREQUENCY_CODES:
-            fail(f"frequency code {self.frequency_code!r} is not 1, 7 or 8")
-        if self.frequency_code == FREQUENCY_ORIGINAL:
+        frequency = self.frequency_code
+        if frequency not in FREQUENCY_CODES:
+            fail(f"frequency code {frequency!r} is not 1, 7 or 8")
+        if frequency == FREQUENCY_ORIGINAL:
             if self.payer_claim_control_number:
                 fail("an original claim (frequency 1) has no payer claim control number")
         elif not self.payer_claim_control_number:
-            fail(f"frequency {self.frequency_code} needs the payer claim control number")
-        if not 1 <= len(self.diagnoses) <= MAX_DIAGNOSES:
-            fail(f"needs 1-{MAX_DIAGNOSES} diagnoses, has {len(self.diagnoses)}")
+            fail(f"frequency {frequency} needs the payer claim control number")
+        diagnosis_count = len(self.diagnoses)
+        if not 1 <= diagnosis_count <= MAX_DIAGNOSES:
+            fail(f"needs 1-{MAX_DIAGNOSES} diagnoses, has {diagnosis_count}")
         for code in self.diagnoses:
             if not code or not code.isalnum():
                 fail(f"diagnosis {code!r} must be letters and digits (ICD-10 without the dot)")
-        if not self.lines:
+        lines = self.lines
+        if not lines:
             fail("has no lines")
         if self.service_date > self.service_date_to:
             fail("service_date is after service_date_to")
@@ -262,18 +270,20 @@ class Claim:
             pos = self.place_of_service
             if not pos or len(pos) != 2 or not pos.isdigit():
                 fail(f"place of service {pos!r} must be 2 digits")
-            for line in self.lines:
+            for line in lines:
                 if not line.procedure_code:
                     fail(f"line {line.claim_line_id} has no procedure code")
-                if not line.pointers:
+                pointers = line.pointers
+                if not pointers:
                     fail(f"line {line.claim_line_id} has no diagnosis pointer")
-                if any(not 1 <= p <= len(self.diagnoses) for p in line.pointers):
+                # Every pointer within 1..diagnosis_count (pointers is not empty here).
+                if min(pointers) < 1 or max(pointers) > diagnosis_count:
                     fail(f"line {line.claim_line_id} points at a diagnosis the claim lacks")
         else:
             tob = self.type_of_bill
             if not tob or len(tob) != 4 or not tob.isdigit():
                 fail(f"type of bill {tob!r} must be 4 digits such as 0131")
-            for line in self.lines:
+            for line in lines:
                 if not line.revenue_code:
                     fail(f"line {line.claim_line_id} has no revenue code")
 
@@ -333,6 +343,100 @@ class Claim:
 
 # --------------------------------------------------------------------------------------------
 # From the ready-to-bill DataFrames
+#
+# Speed: a night at workload L is about 900,000 claims and 2.3 million lines. The frames are
+# read column by column into Python lists, once, and what repeats across rows (payers, billing
+# and rendering providers, facilities, addresses, people, coverages, diagnosis lists, modifiers,
+# pointers) is built once per distinct set of raw values and shared by the claims that have it:
+# the classes are frozen, so sharing is safe, and most rows cost a few dict look-ups. Nothing
+# is checked less. A shared part is built, and checked, when the first row that has it needs
+# it, and each row runs its checks in the same order as a row-by-row reading would, so the
+# first bad row raises the same error with the same message.
+
+_Key = TypeVar("_Key", bound=Hashable)
+_Built = TypeVar("_Built")
+
+
+class _Interned(dict[_Key, _Built]):
+    """Values built from their key on first use: a hit is a plain dict look-up (in C). For
+    builders whose errors do not name the claim (those are built where the claim is known)."""
+
+    def __init__(self, build: Callable[[_Key], _Built]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, key: _Key) -> _Built:
+        value = self[key] = self._build(key)
+        return value
+
+
+class _Columns:
+    """A frame's columns as Python lists (``.tolist()`` hands back Decimal, date and None,
+    not numpy scalars). A row-by-row reading would fail on a required column the frame lacks
+    (KeyError) and read None from an optional one; so do these."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self.size = len(frame)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._frame.columns
+
+    def required(self, name: str) -> list[Any]:
+        if not self.size and name not in self._frame.columns:
+            return []
+        values: list[Any] = self._frame[name].tolist()
+        return values
+
+    def optional(self, name: str) -> list[Any]:
+        if name not in self._frame.columns:
+            return [None] * self.size
+        values: list[Any] = self._frame[name].tolist()
+        return values
+
+    def _is_text(self, name: str) -> bool:
+        """A string column: its values are str or a missing marker, nothing else."""
+        return isinstance(self._frame[name].dtype, pd.StringDtype)
+
+    def texts(self, name: str, *, required: bool = False) -> list[str | None]:
+        """The column through :func:`_text`."""
+        values = self.required(name) if required else self.optional(name)
+        if name not in self._frame.columns:
+            return values
+        if self._is_text(name):
+            return [(v.strip() or None) if v.__class__ is str else None for v in values]
+        return [_text(value) for value in values]
+
+    def text_keys(self, name: str, *, required: bool = False) -> list[Any]:
+        """A text column as cache keys: equal keys must give the same :func:`_text`. A
+        string column's raw values do; any other column is cleaned first, since 1 and 1.0
+        are equal keys with different text."""
+        values = self.required(name) if required else self.optional(name)
+        if name not in self._frame.columns or self._is_text(name):
+            return values
+        return [_text(value) for value in values]
+
+    def address_keys(self, prefix: str) -> Iterator[tuple[Any, ...]]:
+        return zip(
+            *(
+                self.text_keys(f"{prefix}_{part}")
+                for part in ("address_line1", "address_line2", "city", "state", "zip")
+            ),
+            strict=True,
+        )
+
+    def person_keys(self, prefix: str) -> Iterator[tuple[Any, ...]]:
+        """What :func:`_SharedParts.person` takes; ``<prefix>_id`` is the person id."""
+        return zip(
+            self.text_keys(f"{prefix}_id"),
+            self.text_keys(f"{prefix}_last_name", required=True),
+            self.text_keys(f"{prefix}_first_name", required=True),
+            self.text_keys(f"{prefix}_middle_initial", required=True),
+            self.required(f"{prefix}_birth_date"),  # equal dates are the same date
+            self.text_keys(f"{prefix}_sex", required=True),
+            self.address_keys(prefix),
+            strict=True,
+        )
 
 
 def _missing(value: Any) -> bool:
@@ -342,17 +446,22 @@ def _missing(value: Any) -> bool:
 
 
 def _text(value: Any) -> str | None:
+    if value.__class__ is str:  # the common case, first
+        return value.strip() or None
     if _missing(value):
         return None
     text = str(value).strip()
     return text or None
 
 
-def _required_text(row: dict[str, Any], column: str, claim_id: str) -> str:
-    text = _text(row[column])
+def _required(text: str | None, column: str, claim_id: str) -> str:
     if text is None:
         raise ClaimDataError(claim_id, f"{column} is empty")
     return text
+
+
+def _required_text(row: dict[str, Any], column: str, claim_id: str) -> str:
+    return _required(_text(row[column]), column, claim_id)
 
 
 def _date(value: Any) -> date | None:
@@ -392,65 +501,128 @@ def _money(value: Any, column: str, claim_id: str) -> Decimal:
     raise TypeError(f"claim {claim_id}: {column} has unexpected type {type(value).__name__}")
 
 
-def _address(row: dict[str, Any], prefix: str) -> Address | None:
-    line1 = _text(row.get(f"{prefix}_address_line1"))
-    if line1 is None:
+def _address(key: tuple[Any, ...]) -> Address | None:
+    """(line1, line2, city, state, zip); None without a first line."""
+    line1, line2, city, state, zip_code = key
+    text = _text(line1)
+    if text is None:
         return None
     return Address(
-        line1=line1,
-        line2=_text(row.get(f"{prefix}_address_line2")),
-        city=_text(row.get(f"{prefix}_city")) or "",
-        state=_text(row.get(f"{prefix}_state")) or "",
-        zip=_text(row.get(f"{prefix}_zip")) or "",
+        line1=text,
+        line2=_text(line2),
+        city=_text(city) or "",
+        state=_text(state) or "",
+        zip=_text(zip_code) or "",
     )
 
 
-def _person(row: dict[str, Any], prefix: str, person_id: str | None) -> Person:
-    return Person(
-        last_name=_text(row[f"{prefix}_last_name"]) or "",
-        first_name=_text(row[f"{prefix}_first_name"]),
-        middle_initial=_text(row[f"{prefix}_middle_initial"]),
-        birth_date=_date(row[f"{prefix}_birth_date"]),
-        sex=_text(row[f"{prefix}_sex"]),
-        address=_address(row, prefix),
-        person_id=person_id,
+def _diagnoses(key: tuple[Any, ...]) -> tuple[str, ...]:
+    """diagnosis_code_1 ... _12 as codes without dots, empty ones left out."""
+    return tuple(code.replace(".", "").upper() for code in map(_text, key) if code)
+
+
+def _modifiers(key: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(modifier for modifier in map(_text, key) if modifier)
+
+
+def _pointers(key: tuple[Any, ...]) -> tuple[int, ...]:
+    return tuple(pointer for pointer in map(_int, key) if pointer is not None)
+
+
+def _rendering_provider(key: tuple[Any, ...]) -> RenderingProvider | None:
+    """(npi, last name, first name, taxonomy); None without an NPI."""
+    npi, last_name, first_name, taxonomy = key
+    npi_text = _text(npi)
+    if not npi_text:
+        return None
+    return RenderingProvider(
+        npi=npi_text,
+        last_name=_text(last_name) or "",
+        first_name=_text(first_name),
+        taxonomy=_text(taxonomy),
     )
 
 
-def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    # Column lists then zip: several times faster than iterrows, and .tolist() hands back
-    # Python objects (Decimal, date, None) rather than numpy scalars.
-    columns = [str(c) for c in frame.columns]
-    values = [frame[c].tolist() for c in frame.columns]
-    for row in zip(*values, strict=True):
-        yield dict(zip(columns, row, strict=True))
+class _SharedParts:
+    """The parts of a claim that repeat across rows, each built once per distinct key."""
 
+    def __init__(self) -> None:
+        self.addresses = _Interned(_address)
+        self.people = _Interned(self._person)
+        self.diagnoses = _Interned(_diagnoses)
+        self.rendering_providers = _Interned(_rendering_provider)
+        self.facilities = _Interned(self._facility)
+        self.claim_types: dict[Any, ClaimType] = {}
+        self.payers: dict[tuple[Any, ...], Payer] = {}
+        self.subscribers: dict[tuple[Any, ...], Subscriber] = {}
+        self.billing_providers: dict[tuple[Any, ...], BillingProvider] = {}
 
-def _line(row: dict[str, Any], claim_id: str) -> ClaimLine:
-    modifiers = tuple(
-        m for m in (_text(row.get(f"modifier_{i}")) for i in range(1, MAX_MODIFIERS + 1)) if m
-    )
-    pointers = tuple(
-        p
-        for p in (_int(row.get(f"diagnosis_pointer_{i}")) for i in range(1, MAX_POINTERS + 1))
-        if p is not None
-    )
-    service_date = _date(row["service_date"])
-    line_number = _int(row["line_number"])
-    units = _int(row["units"])
-    if service_date is None or line_number is None or units is None:
-        raise ClaimDataError(claim_id, f"line {row['claim_line_id']}: missing date/number/units")
-    return ClaimLine(
-        claim_line_id=_required_text(row, "claim_line_id", claim_id),
-        line_number=line_number,
-        service_date=service_date,
-        procedure_code=_text(row["procedure_code"]),
-        charge_amount=_money(row["charge_amount"], "charge_amount", claim_id),
-        units=units,
-        modifiers=modifiers,
-        revenue_code=_text(row.get("revenue_code")),
-        pointers=pointers,
-    )
+    def _person(self, key: tuple[Any, ...]) -> Person:
+        person_id, last_name, first_name, middle_initial, birth_date, sex, address = key
+        return Person(
+            last_name=_text(last_name) or "",
+            first_name=_text(first_name),
+            middle_initial=_text(middle_initial),
+            birth_date=_date(birth_date),
+            sex=_text(sex),
+            address=self.addresses[address],
+            person_id=_text(person_id),
+        )
+
+    def _facility(self, key: tuple[Any, ...]) -> ServiceFacility | None:
+        """(name, npi, address key); None without a name or an address."""
+        name, npi, address_key = key
+        name_text = _text(name)
+        address = self.addresses[address_key]
+        if not (name_text and address):
+            return None
+        return ServiceFacility(name=name_text, address=address, npi=_text(npi))
+
+    # The parts below may refuse the claim, so they are built where its id is known.
+
+    def claim_type(self, key: Any, claim_id: str) -> ClaimType:
+        built = self.claim_types[key] = ClaimType(_required(_text(key), "claim_type", claim_id))
+        return built
+
+    def payer(self, key: tuple[Any, ...], claim_id: str) -> Payer:
+        """(payer_id, payer_name, address key)."""
+        payer_id, name, address = key
+        built = self.payers[key] = Payer(
+            payer_id=_required(_text(payer_id), "payer_id", claim_id),
+            name=_required(_text(name), "payer_name", claim_id),
+            address=self.addresses[address],
+        )
+        return built
+
+    def subscriber(self, key: tuple[Any, ...], person: Person, claim_id: str) -> Subscriber:
+        """(coverage, person key): the coverage is member id, filing indicator, group
+        number, plan name and payer responsibility; the person is built from the key."""
+        (member_id, filing_indicator, group_number, plan_name, responsibility), _ = key
+        built = self.subscribers[key] = Subscriber(
+            member_id=_required(_text(member_id), "member_id", claim_id),
+            person=person,
+            claim_filing_indicator=_required(
+                _text(filing_indicator), "claim_filing_indicator", claim_id
+            ),
+            group_number=_text(group_number),
+            plan_name=_text(plan_name),
+            payer_responsibility_code=_text(responsibility) or "P",
+        )
+        return built
+
+    def billing_provider(
+        self, key: tuple[Any, ...], address: Address, claim_id: str
+    ) -> BillingProvider:
+        """(npi, name, tin, taxonomy, address key); the address is built from the key."""
+        npi, name, tin, taxonomy, _ = key
+        built = self.billing_providers[key] = BillingProvider(
+            npi=_required(_text(npi), "billing_provider_npi", claim_id),
+            name=_required(_text(name), "billing_provider_name", claim_id),
+            tin=_required(_text(tin), "billing_provider_tin", claim_id),
+            address=address,
+            taxonomy=_text(taxonomy),
+        )
+        return built
 
 
 def _adjustments(value: Any, where: str, claim_id: str) -> tuple[CasAdjustment, ...]:
@@ -524,6 +696,106 @@ def _other_payer(
     )
 
 
+class _PriorPayerRows:
+    """The ``other_*`` columns of a frame with secondary (COB) rows, as one dict per row that
+    needs them (few do; the row-dict readers above take them)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._columns = {
+            str(name): frame[name].tolist()
+            for name in frame.columns
+            if str(name).startswith("other_") or name == "claim_line_id"
+        }
+
+    def row(self, index: int) -> dict[str, Any]:
+        return {name: values[index] for name, values in self._columns.items()}
+
+
+_ZERO = Decimal("0")
+_LINE_NUMBER = attrgetter("line_number")
+_ClaimLines = dict[str, list[ClaimLine]]
+_Adjudications = dict[str, list[tuple[int, LineAdjudication]]]
+
+
+def _read_lines(lines_df: pd.DataFrame) -> tuple[_ClaimLines, _Adjudications]:
+    """Every line, by claim id in frame order, and the prior payer's line adjudications of
+    secondary claims (with their line numbers, to sort by)."""
+    columns = _Columns(lines_df)
+    lines_by_claim: _ClaimLines = defaultdict(list)
+    adjudications_by_claim: _Adjudications = defaultdict(list)
+    modifiers = _Interned(_modifiers)
+    pointer_names = [f"diagnosis_pointer_{i}" for i in range(1, MAX_POINTERS + 1)]
+    # Equal pointers convert to the same int only in integer columns (float columns from
+    # .df() may hold 1.5, which must raise): other columns are converted line by line.
+    pointers = (
+        _Interned(_pointers)
+        if all(
+            name not in columns or pd.api.types.is_integer_dtype(lines_df[name].dtype)
+            for name in pointer_names
+        )
+        else None
+    )
+    paid = columns.optional("other_payer_paid_amount")
+    prior_payer = _PriorPayerRows(lines_df) if "other_payer_paid_amount" in columns else None
+    raw_line_ids = columns.required("claim_line_id")
+    rows = zip(
+        columns.required("claim_id"),
+        zip(
+            *(columns.text_keys(f"modifier_{i}") for i in range(1, MAX_MODIFIERS + 1)), strict=True
+        ),
+        zip(*map(columns.optional, pointer_names), strict=True),
+        columns.required("service_date"),
+        columns.required("line_number"),
+        columns.required("units"),
+        raw_line_ids,
+        columns.texts("claim_line_id", required=True),
+        columns.texts("procedure_code", required=True),
+        columns.required("charge_amount"),
+        columns.texts("revenue_code"),
+        strict=True,
+    )
+    for index, (
+        raw_claim_id,
+        modifier_key,
+        pointer_key,
+        raw_date,
+        raw_number,
+        raw_units,
+        raw_line_id,
+        line_id,
+        procedure_code,
+        charge,
+        revenue_code,
+    ) in enumerate(rows):
+        claim_id = raw_claim_id if raw_claim_id.__class__ is str else str(raw_claim_id)
+        line_modifiers = modifiers[modifier_key]
+        line_pointers = _pointers(pointer_key) if pointers is None else pointers[pointer_key]
+        service_date = raw_date if raw_date.__class__ is date else _date(raw_date)
+        line_number = raw_number if raw_number.__class__ is int else _int(raw_number)
+        units = raw_units if raw_units.__class__ is int else _int(raw_units)
+        if service_date is None or line_number is None or units is None:
+            raise ClaimDataError(claim_id, f"line {raw_line_id}: missing date/number/units")
+        line = ClaimLine(
+            claim_line_id=_required(line_id, "claim_line_id", claim_id),
+            line_number=line_number,
+            service_date=service_date,
+            procedure_code=procedure_code,
+            charge_amount=(
+                charge if charge.__class__ is Decimal else _money(charge, "charge_amount", claim_id)
+            ),
+            units=units,
+            modifiers=line_modifiers,
+            revenue_code=revenue_code,
+            pointers=line_pointers,
+        )
+        lines_by_claim[claim_id].append(line)
+        if prior_payer is not None and not _missing(paid[index]):
+            adjudication = _line_adjudication(prior_payer.row(index), claim_id)
+            if adjudication is not None:
+                adjudications_by_claim[claim_id].append((line.line_number, adjudication))
+    return lines_by_claim, adjudications_by_claim
+
+
 def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Iterator[Claim]:
     """The claims of ``claims_ready_to_bill`` with their lines, in the order of ``claims_df``.
 
@@ -535,112 +807,176 @@ def claims_from_frames(claims_df: pd.DataFrame, lines_df: pd.DataFrame) -> Itera
     Optional columns: ``claim_frequency_code`` (default 1) and
     ``payer_claim_control_number`` (replacements and voids).
     """
-    lines_by_claim: dict[str, list[ClaimLine]] = defaultdict(list)
-    adjudications_by_claim: dict[str, list[tuple[int, LineAdjudication]]] = defaultdict(list)
-    has_cob = "other_payer_paid_amount" in lines_df.columns
-    for row in _records(lines_df):
-        claim_id = str(row["claim_id"])
-        line = _line(row, claim_id)
-        lines_by_claim[claim_id].append(line)
-        if has_cob:
-            adjudication = _line_adjudication(row, claim_id)
-            if adjudication is not None:
-                adjudications_by_claim[claim_id].append((line.line_number, adjudication))
-
-    for row in _records(claims_df):
-        claim_id = _required_text(row, "claim_id", "?")
-        lines = sorted(lines_by_claim.get(claim_id, ()), key=lambda line: line.line_number)
-        expected_lines = _int(row.get("line_count"))
+    lines_by_claim, adjudications_by_claim = _read_lines(lines_df)
+    columns = _Columns(claims_df)
+    parts = _SharedParts()
+    prior_payer = _PriorPayerRows(claims_df) if "other_payer_id" in columns else None
+    prior_payer_ids = columns.texts("other_payer_id") if prior_payer is not None else []
+    rows = zip(
+        columns.texts("claim_id", required=True),
+        columns.optional("line_count"),
+        columns.required("total_charge_amount"),
+        zip(
+            *(columns.text_keys(f"diagnosis_code_{i}") for i in range(1, MAX_DIAGNOSES + 1)),
+            strict=True,
+        ),
+        columns.optional("diagnosis_count"),
+        columns.person_keys("subscriber"),
+        columns.texts("relationship_to_subscriber", required=True),
+        columns.person_keys("patient"),
+        zip(
+            *map(
+                columns.text_keys,
+                (
+                    "rendering_provider_npi",
+                    "rendering_provider_last_name",
+                    "rendering_provider_first_name",
+                    "rendering_provider_taxonomy",
+                ),
+            ),
+            strict=True,
+        ),
+        zip(
+            columns.text_keys("facility_name"),
+            columns.text_keys("facility_npi"),
+            columns.address_keys("facility"),
+            strict=True,
+        ),
+        columns.required("service_date"),
+        columns.required("service_date_to"),
+        columns.address_keys("billing_provider"),
+        columns.text_keys("claim_type", required=True),
+        zip(
+            columns.text_keys("payer_id", required=True),
+            columns.text_keys("payer_name", required=True),
+            columns.address_keys("payer"),
+            strict=True,
+        ),
+        zip(
+            columns.text_keys("member_id", required=True),
+            columns.text_keys("claim_filing_indicator", required=True),
+            columns.text_keys("group_number"),
+            columns.text_keys("plan_name"),
+            columns.text_keys("payer_responsibility_code"),
+            strict=True,
+        ),
+        zip(
+            columns.text_keys("billing_provider_npi", required=True),
+            columns.text_keys("billing_provider_name", required=True),
+            columns.text_keys("billing_provider_tin", required=True),
+            columns.text_keys("billing_provider_taxonomy"),
+            strict=True,
+        ),
+        columns.texts("place_of_service"),
+        columns.texts("type_of_bill"),
+        columns.texts("claim_frequency_code"),
+        columns.texts("payer_claim_control_number"),
+        strict=True,
+    )
+    for index, (
+        claim_id_text,
+        raw_line_count,
+        raw_total,
+        diagnosis_key,
+        raw_diagnosis_count,
+        subscriber_key,
+        relationship_text,
+        patient_key,
+        rendering_key,
+        facility_key,
+        raw_service_date,
+        raw_service_date_to,
+        billing_address_key,
+        claim_type_key,
+        payer_key,
+        coverage_key,
+        billing_key,
+        place_of_service,
+        type_of_bill,
+        frequency_code,
+        payer_claim_control_number,
+    ) in enumerate(rows):
+        claim_id = _required(claim_id_text, "claim_id", "?")
+        lines = lines_by_claim.get(claim_id) or []
+        lines.sort(key=_LINE_NUMBER)  # in frame order until now; stable, like a sorted copy
+        expected_lines = raw_line_count if raw_line_count.__class__ is int else _int(raw_line_count)
         if expected_lines is not None and expected_lines != len(lines):
             raise ClaimDataError(claim_id, f"line_count {expected_lines} but {len(lines)} lines")
-        total = sum((line.charge_amount for line in lines), Decimal("0"))
-        stated_total = _money(row["total_charge_amount"], "total_charge_amount", claim_id)
+        total = sum([line.charge_amount for line in lines], _ZERO)
+        stated_total = (
+            raw_total
+            if raw_total.__class__ is Decimal
+            else _money(raw_total, "total_charge_amount", claim_id)
+        )
         if stated_total != total:
             raise ClaimDataError(
                 claim_id, f"total_charge_amount {stated_total} but the lines add up to {total}"
             )
-        diagnoses = tuple(
-            code.replace(".", "").upper()
-            for code in (_text(row.get(f"diagnosis_code_{i}")) for i in range(1, 13))
-            if code
+        diagnoses = parts.diagnoses[diagnosis_key]
+        expected_dx = (
+            raw_diagnosis_count
+            if raw_diagnosis_count.__class__ is int
+            else _int(raw_diagnosis_count)
         )
-        expected_dx = _int(row.get("diagnosis_count"))
         if expected_dx is not None and expected_dx != len(diagnoses):
             raise ClaimDataError(
                 claim_id, f"diagnosis_count {expected_dx} but {len(diagnoses)} codes"
             )
-        subscriber_person = _person(row, "subscriber", _text(row.get("subscriber_id")))
-        relationship = _required_text(row, "relationship_to_subscriber", claim_id)
+        subscriber_person = parts.people[subscriber_key]
+        relationship = _required(relationship_text, "relationship_to_subscriber", claim_id)
         patient = (
-            subscriber_person
-            if relationship == RELATIONSHIP_SELF
-            else _person(row, "patient", _text(row.get("patient_id")))
+            subscriber_person if relationship == RELATIONSHIP_SELF else parts.people[patient_key]
         )
-        rendering_npi = _text(row.get("rendering_provider_npi"))
-        facility_name = _text(row.get("facility_name"))
-        facility_address = _address(row, "facility")
-        service_date = _date(row["service_date"])
-        service_date_to = _date(row["service_date_to"]) or service_date
+        rendering_provider = parts.rendering_providers[rendering_key]
+        facility = parts.facilities[facility_key]
+        service_date = (
+            raw_service_date if raw_service_date.__class__ is date else _date(raw_service_date)
+        )
+        service_date_to = (
+            raw_service_date_to
+            if raw_service_date_to.__class__ is date
+            else _date(raw_service_date_to)
+        ) or service_date
         if service_date is None or service_date_to is None:
             raise ClaimDataError(claim_id, "service_date is empty")
-        billing_address = _address(row, "billing_provider")
+        billing_address = parts.addresses[billing_address_key]
         if billing_address is None:
             raise ClaimDataError(claim_id, "billing provider has no address")
+        claim_type = parts.claim_types.get(claim_type_key) or parts.claim_type(
+            claim_type_key, claim_id
+        )
+        payer = parts.payers.get(payer_key) or parts.payer(payer_key, claim_id)
+        coverage = (coverage_key, subscriber_key)
+        subscriber = parts.subscribers.get(coverage) or parts.subscriber(
+            coverage, subscriber_person, claim_id
+        )
+        billing = (*billing_key, billing_address_key)
+        billing_provider = parts.billing_providers.get(billing) or parts.billing_provider(
+            billing, billing_address, claim_id
+        )
+        found = adjudications_by_claim.get(claim_id)
+        adjudications = tuple(a for _, a in sorted(found)) if found else ()
         yield Claim(
             claim_id=claim_id,
-            claim_type=ClaimType(_required_text(row, "claim_type", claim_id)),
-            payer=Payer(
-                payer_id=_required_text(row, "payer_id", claim_id),
-                name=_required_text(row, "payer_name", claim_id),
-                address=_address(row, "payer"),
-            ),
-            subscriber=Subscriber(
-                member_id=_required_text(row, "member_id", claim_id),
-                person=subscriber_person,
-                claim_filing_indicator=_required_text(row, "claim_filing_indicator", claim_id),
-                group_number=_text(row.get("group_number")),
-                plan_name=_text(row.get("plan_name")),
-                payer_responsibility_code=_text(row.get("payer_responsibility_code")) or "P",
-            ),
+            claim_type=claim_type,
+            payer=payer,
+            subscriber=subscriber,
             patient=patient,
             relationship_to_subscriber=relationship,
-            billing_provider=BillingProvider(
-                npi=_required_text(row, "billing_provider_npi", claim_id),
-                name=_required_text(row, "billing_provider_name", claim_id),
-                tin=_required_text(row, "billing_provider_tin", claim_id),
-                address=billing_address,
-                taxonomy=_text(row.get("billing_provider_taxonomy")),
-            ),
-            rendering_provider=(
-                RenderingProvider(
-                    npi=rendering_npi,
-                    last_name=_text(row.get("rendering_provider_last_name")) or "",
-                    first_name=_text(row.get("rendering_provider_first_name")),
-                    taxonomy=_text(row.get("rendering_provider_taxonomy")),
-                )
-                if rendering_npi
-                else None
-            ),
-            facility=(
-                ServiceFacility(
-                    name=facility_name,
-                    address=facility_address,
-                    npi=_text(row.get("facility_npi")),
-                )
-                if facility_name and facility_address
-                else None
-            ),
+            billing_provider=billing_provider,
+            rendering_provider=rendering_provider,
+            facility=facility,
             service_date=service_date,
             service_date_to=service_date_to,
             diagnoses=diagnoses,
             lines=tuple(lines),
-            place_of_service=_text(row.get("place_of_service")),
-            type_of_bill=_text(row.get("type_of_bill")),
-            frequency_code=_text(row.get("claim_frequency_code")) or FREQUENCY_ORIGINAL,
-            payer_claim_control_number=_text(row.get("payer_claim_control_number")),
-            other_payer=_other_payer(
-                row,
-                claim_id,
-                tuple(a for _, a in sorted(adjudications_by_claim.get(claim_id, ()))),
+            place_of_service=place_of_service,
+            type_of_bill=type_of_bill,
+            frequency_code=frequency_code or FREQUENCY_ORIGINAL,
+            payer_claim_control_number=payer_claim_control_number,
+            other_payer=(
+                _other_payer(prior_payer.row(index), claim_id, adjudications)
+                if prior_payer is not None and prior_payer_ids[index] is not None
+                else None
             ),
         )

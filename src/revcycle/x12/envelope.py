@@ -762,7 +762,7 @@ def write_837(
     """
     if claims_per_transaction < 1:
         raise ValueError("claims_per_transaction must be at least 1")
-    with _gc_paused():
+    with gc_paused():
         try:
             return _write_interchange(
                 out,
@@ -778,11 +778,11 @@ def write_837(
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while writing. The writer makes no reference cycles
-    (strings, tuples, lists, dicts freed by reference counting), but it allocates millions of
-    containers while the caller holds every claim in memory, so collections would repeatedly
-    walk the whole claim list for nothing."""
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while writing (or building claims). The writer makes
+    no reference cycles (strings, tuples, lists, dicts freed by reference counting), but it
+    allocates millions of containers while the caller holds every claim in memory, so
+    collections would repeatedly walk the whole claim list for nothing."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
