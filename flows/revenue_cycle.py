@@ -38,7 +38,13 @@ from revcycle.extracts.load import (  # noqa: E402
     load_file,
 )
 from revcycle.gates.claims_gate import GateFailedError, GateResult, run_claims_gate  # noqa: E402
-from revcycle.inbox import InboxOutcome, load_inbox  # noqa: E402
+from revcycle.inbox import (  # noqa: E402
+    InboxOutcome,
+    ParsedInboxFile,
+    list_inbox,
+    load_parsed_inbox,
+    parse_inbox_file,
+)
 from revcycle.marts import (  # noqa: E402
     BillingBucket,
     MartCounts,
@@ -48,8 +54,9 @@ from revcycle.marts import (  # noqa: E402
     read_mart_counts,
     release_dbt_duckdb,
 )
+from revcycle.parallel import flow_task_runner  # noqa: E402
 from revcycle.paths import WorkArea, dbt_project_dir  # noqa: E402
-from revcycle.runs import recorded_run  # noqa: E402
+from revcycle.runs import recorded_run, warehouse_lock  # noqa: E402
 from revcycle.sim import SimResult, answer_outbox  # noqa: E402
 
 
@@ -208,11 +215,24 @@ def simulate_partners_task(area_root: Path, seed: int, today: date) -> SimResult
     return result
 
 
-@task(name="load-inbox")
-def load_inbox_task(area_root: Path) -> tuple[InboxOutcome, ...]:
-    """Load 999, 277CA and 835 files waiting in the inbox; archive or quarantine each."""
+@task(
+    name="parse-inbox-file",
+    task_run_name="parse-{kind}-{path.name}",
+    cache_policy=NO_CACHE,
+)
+def parse_inbox_file_task(kind: str, path: Path) -> ParsedInboxFile:
+    """Parse one inbox file. Pure (no warehouse, no file moved), so it runs wherever the
+    flow's task runner puts it: a thread here, or a Dask worker (revcycle.parallel)."""
+    return parse_inbox_file(kind, path)
+
+
+@task(name="load-parsed-inbox", cache_policy=NO_CACHE)
+def load_parsed_inbox_task(
+    area_root: Path, parsed: list[ParsedInboxFile]
+) -> tuple[InboxOutcome, ...]:
+    """The one loader: archive, skip or quarantine each parsed file, in load order."""
     area = WorkArea(area_root)
-    outcomes = load_inbox(area.inbox, area.warehouse, area.archive, area.quarantine)
+    outcomes = load_parsed_inbox(parsed, area.warehouse, area.archive, area.quarantine)
     logger = get_run_logger()
     for item in outcomes:
         if item.outcome.status is LoadStatus.QUARANTINED:
@@ -226,6 +246,24 @@ def load_inbox_task(area_root: Path) -> tuple[InboxOutcome, ...]:
     return tuple(outcomes)
 
 
+@flow(name="read-inbox", task_runner=flow_task_runner())
+def read_inbox(data_dir: str | None = None) -> tuple[InboxOutcome, ...]:
+    """Load the 999, 277CA, 835 and 271 files waiting in the inbox: one parse task per file,
+    mapped over the files (threads, or Dask workers with REVCYCLE_DASK_ADDRESS), then one
+    loader writes the warehouse and archives or quarantines each file."""
+    area = WorkArea(Path(data_dir).resolve()) if data_dir else WorkArea.default()
+    # Listing and loading under one hold of the warehouse lock (re-entrant: a calling run
+    # already holds it), so two runs never load the same files.
+    with warehouse_lock(area, "read-inbox"):
+        waiting = list_inbox(area.inbox)
+        if not waiting:
+            return ()
+        parsed = parse_inbox_file_task.map(
+            [kind for kind, _ in waiting], [path for _, path in waiting]
+        )
+        return load_parsed_inbox_task(area.root, parsed)  # type: ignore[arg-type]
+
+
 @flow(name="reconcile-inbox")
 def reconcile_inbox(data_dir: str | None = None, as_of: date | None = None) -> int:
     """Load the inbox and rebuild what depends on it (acknowledgements, remittances, ledger,
@@ -237,7 +275,7 @@ def reconcile_inbox(data_dir: str | None = None, as_of: date | None = None) -> i
     with recorded_run(
         area, "reconcile-inbox", flow_run_id=_flow_run_id(), as_of=run_date
     ) as record:
-        outcomes = load_inbox_task(area.root)
+        outcomes = read_inbox(data_dir=str(area.root))
         # Only what depends on the X12 and ops sources changes; a warehouse that has never
         # had a nightly build (a fresh install polled before 02:00) gets a full one.
         select = ["source:x12+", "source:ops+"] if _marts_exist(area) else None
@@ -328,7 +366,7 @@ def _revenue_cycle(
         len(quarantined),
     )
 
-    inbox = load_inbox_task(area.root)
+    inbox = read_inbox(data_dir=str(area.root))
     build_marts(area, run_date)
     billing = bill_ready_claims(data_dir=str(area.root)) if bill else None
     answered_files_loaded = 0
