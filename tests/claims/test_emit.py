@@ -25,6 +25,7 @@ from revcycle.claims.emit import (
     fetch_ready_to_bill,
 )
 from revcycle.claims.model import Claim, Payer, claims_from_frames
+from revcycle.gates.claims_gate import _with_cross_checks
 from tests.claims.support import (
     DEPENDENT,
     FACILITY,
@@ -135,10 +136,10 @@ def test_an_empty_batch_reads_joins_and_writes_nothing(
     con.execute("delete from marts.claim_lines_ready_to_bill")
     claims_df, lines_df = fetch_ready_to_bill(con)
     assert claims_df.empty and lines_df.empty
-    # The gate joins the two frames on claim_id; pandas cannot join empty Arrow-backed
-    # string columns, so the frames must not use them.
-    per_claim = lines_df.groupby("claim_id").agg(lines=("claim_line_id", "size"))
-    assert claims_df.merge(per_claim, how="left", left_on="claim_id", right_index=True).empty
+    # The gate derives its cross-dataset columns from both frames, empty or not.
+    checked_claims, checked_lines = _with_cross_checks(claims_df, lines_df)
+    assert checked_claims.empty and checked_lines.empty
+    assert {"line_row_count", "line_charge_total"} <= set(checked_claims.columns)
     result = emit_claim_files(con, claims_df, lines_df, tmp_path / "outbox", SUBMITTER, RUN_1)
     assert result.files == () and result.claim_count == 0
     assert result.total_charge_amount == Decimal("0.00")

