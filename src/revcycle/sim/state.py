@@ -25,7 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -45,9 +45,10 @@ class SimStateError(RuntimeError):
     """The state file is unreadable or from an unknown version."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerRecord:
-    """A payer's adjudication as the payer remembers it (no names, no member ids)."""
+    """A payer's adjudication as the payer remembers it (no names, no member ids). Slotted:
+    the ledger holds one per claim ever adjudicated."""
 
     claim_id: str
     payer_id: str
@@ -180,6 +181,18 @@ class SimState:
             standing.remove(payer_claim_number)
         if not standing:
             self.claims.pop(record.claim_id, None)
+
+    def renumber(self, numbers: Mapping[str, str]) -> None:
+        """File the records kept under provisional payer claim numbers (``numbers``' keys)
+        under their final ones, in place in the claims' standing lists."""
+        for provisional, final in numbers.items():
+            record = self.adjudications.pop(provisional, None)
+            if record is None:
+                continue
+            self.adjudications[final] = record
+            standing = self.claims.get(record.claim_id, [])
+            if provisional in standing:
+                standing[standing.index(provisional)] = final
 
     def standing(self, claim_id: str) -> list[str]:
         return list(self.claims.get(claim_id, ()))
