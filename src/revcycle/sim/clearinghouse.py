@@ -598,7 +598,7 @@ class _Run:
         # PLB references are always a claim's first payer claim number (drawn at once).
         if any(_is_provisional(p.reference) for p in item.provider_adjustments):
             raise AssertionError(f"claim {item.claim_id}: a PLB refers to a provisional CLP07")
-        self.book.add(replace(item, claims=tuple(_written(c) for c in item.claims)))
+        self.book.add(item, tuple(_written(c) for c in item.claims))
 
     def _count(self, result: Adjudication) -> None:
         outcome = _OUTCOME_COUNTS[result.outcome]

@@ -155,7 +155,9 @@ class PaymentBook:
         self._by_payer: dict[_DeliveryKey, dict[int, dict[str, _Open]]] = {}
         self._parties: dict[str, PayerParty] = {}
 
-    def add(self, item: PaymentItem) -> None:
+    def add(self, item: PaymentItem, claims: tuple[ClaimPayment, ...] | None = None) -> None:
+        """File ``item``, with ``claims`` in place of its own when given (the same claims,
+        written: :func:`~revcycle.sim.writer_835.render_claim`)."""
         payer_id = item.payer.payer_id
         self._parties.setdefault(payer_id, item.payer)
         cycles = self._by_payer.setdefault((payer_id, item.envelope), {})
@@ -163,7 +165,8 @@ class PaymentBook:
         group = payees.get(item.payee.npi)
         if group is None:
             group = payees[item.payee.npi] = _Open(item.payee)
-        group.entries.append(_Entry(item.claim_id, item.claims, item.provider_adjustments))
+        claims = item.claims if claims is None else claims
+        group.entries.append(_Entry(item.claim_id, claims, item.provider_adjustments))
 
     def deliveries(
         self,
