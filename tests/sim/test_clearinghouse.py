@@ -499,3 +499,27 @@ def test_a_transaction_with_unreadable_claims_is_rejected_by_the_999(tmp_path: P
     assert ik3.get(1) == "CLM"
     assert next(s for s in segments if s.id == "IK5").get(1) == "R"
     assert validate_file(ack).is_valid, format_report(validate_file(ack))
+
+
+def test_a_replacement_of_a_claim_first_sent_in_the_same_run_is_rejected(tmp_path: Path) -> None:
+    # The 277CA judges a replacement by the ledger as the run found it, although the run
+    # adjudicates each file's claims before it reads the next file.
+    config = SimConfig(claim_reject_rate=0, rejected_interchange_rate=0, claim_denial_rate=0)
+    claims = generate_claims(4, seed=17)
+    Outbox(tmp_path / "probe" / "837").write(claims[:1])
+    probe = answer_outbox(
+        tmp_path / "probe", tmp_path / "probe-inbox", FEE_SCHEDULES, seed=11, today=TODAY
+    )
+    (number,) = [a.payer_claim_number for path in probe.files_277ca for a in read_277ca(path)]
+    outbox = Outbox(tmp_path / "outbox" / "837")
+    outbox.write(claims[:1])
+    outbox.write([replacement(claims[0], number, "7")])
+    result = answer_outbox(
+        tmp_path / "outbox", tmp_path / "inbox", FEE_SCHEDULES, seed=11, today=TODAY, config=config
+    )
+    acks = [a for path in result.files_277ca for a in read_277ca(path)]
+    assert [(a.claim_id, a.category, a.payer_claim_number) for a in acks] == [
+        (claims[0].claim_id, "A1", number),
+        (claims[0].claim_id, "A7", ""),
+    ]
+    assert (result.claims_accepted, result.claims_reversed) == (1, 0)

@@ -12,9 +12,16 @@
    payer without a fee schedule, replacements/voids of unknown originals and
    ``claim_reject_rate`` of the others are rejected; accepted claims get the payer claim
    control number their 835 will carry;
-4. adjudicates accepted claims (:mod:`revcycle.sim.adjudicate`) and delivers the payments
-   per payer (:mod:`revcycle.sim.payers`) as 835 files (``inbox/835/``), some delivered twice;
-5. saves its state.
+4. adjudicates the claims each 277CA accepted (:mod:`revcycle.sim.adjudicate`) right after it,
+   and files their payments (:mod:`revcycle.sim.payers`), each claim's 835 loop already
+   written: the run keeps that text and the ledger, not the claims it read;
+5. once every file is read, delivers the payments per payer as 835 files (``inbox/835/``),
+   some delivered twice;
+6. saves its state.
+
+Streaming changes no byte: the 277CAs judge replacements and voids by the ledger as it was
+loaded, and a claim's second payer claim number (reversal, split) is drawn after every
+file's first numbers, as when every file was acknowledged before any claim was adjudicated.
 
 Files are written atomically (temp file + ``os.replace``) with owner-only permissions. The
 state is saved last: if a run dies half way, the next run answers the same files again with
@@ -56,8 +63,14 @@ from revcycle.sim.inbound import (
     SubmittedTransaction,
     read_submission,
 )
-from revcycle.sim.payers import FIRST, Delivery, PaymentItem, arrange, items_for
-from revcycle.sim.remittance import STATUS_REVERSAL, ZERO, Adjustment, RemitClaim
+from revcycle.sim.payers import FIRST, Delivery, PaymentBook, PaymentItem, items_for
+from revcycle.sim.remittance import (
+    STATUS_REVERSAL,
+    ZERO,
+    Adjustment,
+    ClaimPayment,
+    RemitClaim,
+)
 from revcycle.sim.state import (
     LedgerRecord,
     SimState,
@@ -67,7 +80,7 @@ from revcycle.sim.state import (
     write_atomic,
 )
 from revcycle.sim.writer_277ca import ClaimStatus, TransactionStatus, write_277ca
-from revcycle.sim.writer_835 import write_835
+from revcycle.sim.writer_835 import render_claim, write_835
 from revcycle.sim.writer_999 import ElementError, GroupAck, TransactionAck, write_999
 from revcycle.x12.reader import X12ReadError, _gc_paused
 from revcycle.x12.text import clean_id
@@ -186,27 +199,58 @@ class _Tally:
         )
 
 
+_PROVISIONAL = "\x00provisional-"  # never in an 837's REF*F8, never written
+
+
+def _is_provisional(number: str) -> bool:
+    return number.startswith(_PROVISIONAL)
+
+
 class _ClaimNumbers:
     """Payer claim control numbers: 15 digits from the seed and the claim, unique within the
-    ledger and the run (a collision draws again with a salt)."""
+    ledger and the run (a collision draws again with a salt).
+
+    A claim's first number (``n`` 0: the 277CA's REF*1K) is drawn when asked for. A later one
+    (the corrected payment of a reversal, the second CLP of a split) is a provisional
+    placeholder until :meth:`draw_late`, once every file is read: the draws, and so whatever
+    a collision salts, come in the order of a run that acknowledged every claim of every file
+    before adjudicating any, while the run adjudicates interchange by interchange."""
 
     def __init__(self, seed: int, taken: Iterator[str]) -> None:
         self.seed = seed
         self.taken = set(taken)
         self.given: dict[tuple[str, int], str] = {}
+        self.late: list[tuple[str, int]] = []
 
     def __call__(self, key: str, n: int) -> str:
         number = self.given.get((key, n))
         if number is None:
-            salt = 0
-            while True:
-                number = draws.digits(15, self.seed, "payer-claim-number", key, n, salt)
-                if number not in self.taken:
-                    break
-                salt += 1
-            self.taken.add(number)
+            if n == 0:
+                number = self._draw(key, n)
+            else:
+                number = f"{_PROVISIONAL}{len(self.late)}"
+                self.late.append((key, n))
             self.given[(key, n)] = number
         return number
+
+    def _draw(self, key: str, n: int) -> str:
+        salt = 0
+        while True:
+            number = draws.digits(15, self.seed, "payer-claim-number", key, n, salt)
+            if number not in self.taken:
+                break
+            salt += 1
+        self.taken.add(number)
+        return number
+
+    def draw_late(self) -> dict[str, str]:
+        """Draw the numbers handed out as placeholders, in the order they were asked for;
+        returns placeholder -> number."""
+        drawn = {
+            f"{_PROVISIONAL}{index}": self._draw(key, n) for index, (key, n) in enumerate(self.late)
+        }
+        self.late = []
+        return drawn
 
 
 _OUTCOME_COUNTS = {
@@ -240,6 +284,11 @@ class _Run:
         self.state = state
         self.tally = _Tally()
         self.numbers = _ClaimNumbers(seed, iter(state.adjudications))
+        self.book = PaymentBook()
+        # Payer claim number -> whether it stood when the run began, for every number the
+        # run has recorded or retired: the 277CA judges replacements and voids by the ledger
+        # as loaded, as if every file were acknowledged before any claim was adjudicated.
+        self.stood_at_start: dict[str, bool] = {}
         # (payer id, claim id) adjudicated in this run: a secondary claim usually repeats the
         # primary claim's id, so a claim id is a duplicate only for the same payer.
         self.seen_originals: set[tuple[str, str]] = set()
@@ -372,10 +421,11 @@ class _Run:
         source = claim.claim
         if claim.payer.payer_id not in self.fees:
             return UNKNOWN_PAYER_REJECTION
-        if source.frequency_code in (FREQUENCY_REPLACEMENT, FREQUENCY_VOID):
-            original = self.state.adjudications.get(source.payer_claim_number or "")
-            if original is None or not original.current:
-                return UNKNOWN_ORIGINAL_REJECTION
+        if source.frequency_code in (
+            FREQUENCY_REPLACEMENT,
+            FREQUENCY_VOID,
+        ) and not self._stood_at_start(source.payer_claim_number or ""):
+            return UNKNOWN_ORIGINAL_REJECTION
         if draws.chance(
             self.config.claim_reject_rate,
             self.seed,
@@ -426,6 +476,24 @@ class _Run:
             self.tally.files[KIND_277CA].append(self._write(KIND_277CA, name, text))
         return accepted
 
+    # ---------------------------------------------------------------------------- ledger
+
+    def _stands(self, number: str) -> bool:
+        record = self.state.adjudications.get(number)
+        return record is not None and record.current
+
+    def _stood_at_start(self, number: str) -> bool:
+        stood = self.stood_at_start.get(number)
+        return self._stands(number) if stood is None else stood
+
+    def _record(self, number: str, record: LedgerRecord) -> None:
+        self.stood_at_start.setdefault(number, self._stands(number))
+        self.state.record(number, record)
+
+    def _retire(self, number: str) -> None:
+        self.stood_at_start.setdefault(number, self._stands(number))
+        self.state.retire(number)
+
     # ------------------------------------------------------------------------------- 835
 
     def _ledger_reversal(self, claim: SubmittedClaim, number: str) -> RemitClaim:
@@ -468,7 +536,7 @@ class _Run:
         reversals = []
         for number in self._standing(record.claim_id, record.payer_id):
             reversals.append(self._ledger_reversal(claim, number))
-            self.state.retire(number)
+            self._retire(number)
         self.tally.add("claims_reversed", len(reversals))
         return tuple(reversals)
 
@@ -483,8 +551,8 @@ class _Run:
             self.payment_envelopes[key] = found
         return found
 
-    def adjudicate(self, claims: list[SubmittedClaim]) -> list[PaymentItem]:
-        items: list[PaymentItem] = []
+    def adjudicate(self, claims: list[SubmittedClaim]) -> None:
+        """Adjudicate ``claims`` (accepted by a 277CA) and file their payment items."""
         for claim in claims:
             envelope = self._payment_envelope(claim)
             frequency = claim.claim.frequency_code
@@ -494,7 +562,7 @@ class _Run:
             if frequency == FREQUENCY_VOID:
                 self.tally.add("voids")
                 if reversals:  # a second void of the same claim finds nothing left to reverse
-                    items.append(
+                    self._file(
                         PaymentItem(
                             envelope, claim.payer, claim.billing, FIRST, claim.claim_id, reversals
                         )
@@ -519,10 +587,18 @@ class _Run:
             if reversals:  # the reversal travels with the new adjudication
                 first = new_items[0]
                 new_items[0] = replace(first, claims=(*reversals, *first.claims))
-            items.extend(new_items)
+            for item in new_items:
+                self._file(item)
             if not duplicate:
                 self._remember(result)
-        return items
+
+    def _file(self, item: PaymentItem) -> None:
+        """File ``item`` in the book, its claims written now (all but those whose payer
+        claim number is still provisional: written with their 835)."""
+        # PLB references are always a claim's first payer claim number (drawn at once).
+        if any(_is_provisional(p.reference) for p in item.provider_adjustments):
+            raise AssertionError(f"claim {item.claim_id}: a PLB refers to a provisional CLP07")
+        self.book.add(item, tuple(_written(c) for c in item.claims))
 
     def _count(self, result: Adjudication) -> None:
         outcome = _OUTCOME_COUNTS[result.outcome]
@@ -539,20 +615,25 @@ class _Run:
         payer_id, npi = claim.payer.payer_id, claim.billing.npi
         if result.superseded is not None:
             wrong = result.superseded
-            self.state.record(
-                wrong.payer_claim_number, LedgerRecord.from_remit(wrong, payer_id, npi)
-            )
-            self.state.retire(wrong.payer_claim_number)
+            self._record(wrong.payer_claim_number, LedgerRecord.from_remit(wrong, payer_id, npi))
+            self._retire(wrong.payer_claim_number)
         for remit in result.final:
-            self.state.record(
-                remit.payer_claim_number, LedgerRecord.from_remit(remit, payer_id, npi)
-            )
+            self._record(remit.payer_claim_number, LedgerRecord.from_remit(remit, payer_id, npi))
 
-    def deliver(self, items: list[PaymentItem]) -> None:
-        deliveries = arrange(
-            items, seed=self.seed, config=self.config, today=self.today, state=self.state
-        )
+    def deliver(self) -> None:
+        """Draw the late payer claim numbers, then write the book's 835s."""
+        final = self.numbers.draw_late()
+        self.state.renumber(final)
+
+        def finish(claim: ClaimPayment) -> ClaimPayment:
+            if isinstance(claim, RemitClaim):  # a provisional CLP07 (see _file)
+                return replace(claim, payer_claim_number=final[claim.payer_claim_number])
+            return claim
+
         now = datetime.combine(self.today, _PAYMENT_TIME)
+        deliveries = self.book.deliveries(
+            seed=self.seed, config=self.config, today=self.today, state=self.state, finish=finish
+        )
         for delivery in deliveries:
             self._deliver(delivery, now)
 
@@ -580,6 +661,12 @@ class _Run:
             self.tally.files["duplicate"].append(copy)
 
 
+def _written(claim: ClaimPayment) -> ClaimPayment:
+    if isinstance(claim, RemitClaim) and not _is_provisional(claim.payer_claim_number):
+        return render_claim(claim)
+    return claim
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -605,7 +692,6 @@ def _answer(
     """The body of :func:`answer_outbox`, under its lock."""
     state = load_state(inbox_dir)
     run = _Run(inbox_dir, fees, seed, config, today, state)
-    accepted_claims: list[SubmittedClaim] = []
     for path in _outbox_files(outbox_dir):
         if path.name in state.answered:
             continue
@@ -621,11 +707,11 @@ def _answer(
             continue
         for interchange in interchanges:
             transactions = run.acknowledge(interchange)
-            accepted_claims += run.acknowledge_claims(interchange, transactions)
+            run.adjudicate(run.acknowledge_claims(interchange, transactions))
+        del interchanges  # the claims read: only their written 835 loops are kept
         state.answered[path.name] = record
         run.tally.files_answered.append(path.name)
-    items = run.adjudicate(accepted_claims)
-    run.deliver(items)
+    run.deliver()
     save_state(inbox_dir, state)
     return run.tally.result()
 
@@ -656,10 +742,11 @@ def answer_outbox(
     if not inbox_dir.is_dir():
         inbox_dir.mkdir(parents=True)
         inbox_dir.chmod(INBOX_MODE)
-    # The run keeps every claim it reads until the 835s are written: millions of small
+    # The run keeps a written 835 loop and a ledger record per claim until the 835s and the
+    # state are written, and each file's claims while it answers them: millions of small
     # objects and no reference cycles, so the cyclic collector's generation-2 passes over
-    # them would be about half the run's time (see reader._gc_paused). They are freed, by
-    # reference counting, when _answer returns: still inside the pause.
+    # them would be a large part of the run's time (see reader._gc_paused). They are freed,
+    # by reference counting, as the run goes and when _answer returns: inside the pause.
     with locked(inbox_dir), _gc_paused():
         result = _answer(outbox_dir, inbox_dir, fees, seed=seed, config=config, today=today)
     log.info(

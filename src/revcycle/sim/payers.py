@@ -18,16 +18,17 @@ payee's next payment (PLB ``FB``, positive). Payment method per payer: check or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from revcycle.sim import draws
 from revcycle.sim.adjudicate import Adjudication
 from revcycle.sim.config import SimConfig
 from revcycle.sim.envelope import ReplyEnvelope
 from revcycle.sim.inbound import PayerParty, Provider
-from revcycle.sim.remittance import ZERO, Payment, ProviderAdjustment, RemitClaim
+from revcycle.sim.remittance import ZERO, ClaimPayment, Payment, ProviderAdjustment
 from revcycle.sim.state import SimState
 
 FIRST = 0
@@ -43,7 +44,7 @@ class PaymentItem:
     payee: Provider
     cycle: int  # FIRST or FOLLOW_UP
     claim_id: str
-    claims: tuple[RemitClaim, ...] = ()
+    claims: tuple[ClaimPayment, ...] = ()
     provider_adjustments: tuple[ProviderAdjustment, ...] = ()
 
 
@@ -92,6 +93,10 @@ def items_for(adjudication: Adjudication, envelope: ReplyEnvelope) -> list[Payme
     return items
 
 
+def _as_is(claim: ClaimPayment) -> ClaimPayment:
+    return claim
+
+
 def payer_tin(payer_id: str) -> str:
     """A made-up, stable 9-digit tax id for a payer (TRN03 is "1" + TIN)."""
     return draws.digits(9, 0, "payer-tin", payer_id)
@@ -100,10 +105,19 @@ def payer_tin(payer_id: str) -> str:
 _DeliveryKey = tuple[str, ReplyEnvelope]  # payer id, where the 835 goes
 
 
+class _Entry(NamedTuple):
+    """What a payment needs of a :class:`PaymentItem` (its payer, payee and envelope are
+    kept once per group)."""
+
+    claim_id: str
+    claims: tuple[ClaimPayment, ...]
+    provider_adjustments: tuple[ProviderAdjustment, ...]
+
+
 @dataclass
 class _Open:
     payee: Provider
-    items: list[PaymentItem] = field(default_factory=list)
+    entries: list[_Entry] = field(default_factory=list)
 
 
 MAX_PROVIDER_ADJUSTMENTS = 5
@@ -112,79 +126,99 @@ reads a second PLB as a second (forbidden) footer loop, so a payment keeps to on
 sixth pair is kept for a forwarded balance (FB)."""
 
 
-def _chunks(items: Sequence[PaymentItem], size: int) -> Iterable[Sequence[PaymentItem]]:
+def _chunks(entries: Sequence[_Entry], size: int) -> Iterable[Sequence[_Entry]]:
     """Chunks of at most ``size`` claims and :data:`MAX_PROVIDER_ADJUSTMENTS` PLB pairs."""
-    chunk: list[PaymentItem] = []
+    chunk: list[_Entry] = []
     claims = pairs = 0
-    for item in items:
-        more_claims = claims + (1 if item.claims else 0)
-        more_pairs = pairs + len(item.provider_adjustments)
+    for entry in entries:
+        more_claims = claims + (1 if entry.claims else 0)
+        more_pairs = pairs + len(entry.provider_adjustments)
         if chunk and (more_claims > size or more_pairs > MAX_PROVIDER_ADJUSTMENTS):
             yield chunk
             chunk, claims, pairs = [], 0, 0
-        chunk.append(item)
-        claims += 1 if item.claims else 0
-        pairs += len(item.provider_adjustments)
+        chunk.append(entry)
+        claims += 1 if entry.claims else 0
+        pairs += len(entry.provider_adjustments)
     if chunk:
         yield chunk
 
 
-def arrange(
-    items: Iterable[PaymentItem],
-    *,
-    seed: int,
-    config: SimConfig,
-    today: date,
-    state: SimState,
-) -> list[Delivery]:
-    """Group payment items into deliveries (payer, then cycle), payments and balances.
+class PaymentBook:
+    """Payment items filed, as they come, by delivery (payer and envelope), cycle and payee;
+    :meth:`deliveries` turns them into payments once every claim of the run is in.
 
-    Trace numbers and forwarded balances come from and go to ``state``."""
-    by_payer: dict[_DeliveryKey, dict[int, dict[str, _Open]]] = {}
-    parties: dict[str, PayerParty] = {}
-    for item in items:
-        parties.setdefault(item.payer.payer_id, item.payer)
-        cycles = by_payer.setdefault((item.payer.payer_id, item.envelope), {})
+    A run files each claim's items as soon as it is adjudicated, so it holds these (claims
+    usually already written, :class:`~revcycle.sim.remittance.RenderedClaim`) rather than
+    the claims it read."""
+
+    def __init__(self) -> None:
+        self._by_payer: dict[_DeliveryKey, dict[int, dict[str, _Open]]] = {}
+        self._parties: dict[str, PayerParty] = {}
+
+    def add(self, item: PaymentItem, claims: tuple[ClaimPayment, ...] | None = None) -> None:
+        """File ``item``, with ``claims`` in place of its own when given (the same claims,
+        written: :func:`~revcycle.sim.writer_835.render_claim`)."""
+        payer_id = item.payer.payer_id
+        self._parties.setdefault(payer_id, item.payer)
+        cycles = self._by_payer.setdefault((payer_id, item.envelope), {})
         payees = cycles.setdefault(item.cycle, {})
-        payees.setdefault(item.payee.npi, _Open(item.payee)).items.append(item)
+        group = payees.get(item.payee.npi)
+        if group is None:
+            group = payees[item.payee.npi] = _Open(item.payee)
+        claims = item.claims if claims is None else claims
+        group.entries.append(_Entry(item.claim_id, claims, item.provider_adjustments))
 
-    deliveries: list[Delivery] = []
-    for key in sorted(by_payer, key=lambda k: (k[0], astuple(k[1]))):
-        payer_id, envelope = key
-        payer = parties[payer_id]
-        by_check = draws.chance(config.check_payment_rate, seed, "payment-method", payer_id)
-        for cycle in sorted(by_payer[key]):
-            payments: list[Payment] = []
-            payees = by_payer[key][cycle]
-            for npi in sorted(payees):
-                group = payees[npi]
-                ordered = sorted(group.items, key=lambda i: (i.claim_id, not i.claims))
-                for chunk in _chunks(ordered, config.claims_per_payment):
-                    payments.append(
-                        _payment(
-                            payer,
-                            group.payee,
-                            chunk,
-                            by_check=by_check,
-                            today=today,
-                            state=state,
+    def deliveries(
+        self,
+        *,
+        seed: int,
+        config: SimConfig,
+        today: date,
+        state: SimState,
+        finish: Callable[[ClaimPayment], ClaimPayment] = _as_is,
+    ) -> Iterator[Delivery]:
+        """Deliveries (payer, then cycle), payments and balances, emptying the book as it
+        goes. ``finish`` is applied to every claim as it goes into a payment.
+
+        Trace numbers and forwarded balances come from and go to ``state``."""
+        for key in sorted(self._by_payer, key=lambda k: (k[0], astuple(k[1]))):
+            payer_id, envelope = key
+            payer = self._parties[payer_id]
+            by_check = draws.chance(config.check_payment_rate, seed, "payment-method", payer_id)
+            cycles = self._by_payer.pop(key)
+            for cycle in sorted(cycles):
+                payments: list[Payment] = []
+                payees = cycles[cycle]
+                for npi in sorted(payees):
+                    group = payees[npi]
+                    ordered = sorted(group.entries, key=lambda e: (e.claim_id, not e.claims))
+                    for chunk in _chunks(ordered, config.claims_per_payment):
+                        payments.append(
+                            _payment(
+                                payer,
+                                group.payee,
+                                chunk,
+                                by_check=by_check,
+                                today=today,
+                                state=state,
+                                finish=finish,
+                            )
                         )
-                    )
-            deliveries.append(Delivery(envelope, payer, cycle, tuple(payments)))
-    return deliveries
+                yield Delivery(envelope, payer, cycle, tuple(payments))
 
 
 def _payment(
     payer: PayerParty,
     payee: Provider,
-    chunk: Sequence[PaymentItem],
+    chunk: Sequence[_Entry],
     *,
     by_check: bool,
     today: date,
     state: SimState,
+    finish: Callable[[ClaimPayment], ClaimPayment],
 ) -> Payment:
-    claims = tuple(c for item in chunk for c in item.claims)
-    adjustments = [p for item in chunk for p in item.provider_adjustments]
+    claims = tuple(finish(c) for entry in chunk for c in entry.claims)
+    adjustments = [p for entry in chunk for p in entry.provider_adjustments]
     serial = state.take_trace_number()
     trace = f"{serial:010d}" if by_check else f"{serial:015d}"
     net = sum((c.paid for c in claims), ZERO) - sum((p.amount for p in adjustments), ZERO)

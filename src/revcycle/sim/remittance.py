@@ -140,6 +140,28 @@ def _negated(adjustments: tuple[Adjustment, ...]) -> tuple[Adjustment, ...]:
     return tuple(Adjustment(a.group, a.reason, -a.amount) for a in adjustments)
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedClaim:
+    """A checked :class:`RemitClaim` already written as its 2100 loop (CLP to the last
+    2110 segment), with the totals a payment needs. A run holds one per claim until its
+    835s are written: a few hundred characters instead of the claim's objects (names,
+    lines, adjustments) and the 837 claim they came from."""
+
+    claim_id: str  # CLP01, as the RemitClaim had it
+    paid: Decimal  # CLP04
+    patient_responsibility: Decimal  # CLP05
+    text: str  # the segments, each ending in "~\n"
+    segment_count: int
+    late_number: bool = False  # CLP07 is a placeholder resolved when the 835 is written
+
+    def check(self) -> None:
+        """Checked when rendered (:func:`revcycle.sim.writer_835.render_claim`)."""
+
+
+ClaimPayment = RemitClaim | RenderedClaim
+"""What a payment carries per CLP: the claim, or the claim already written."""
+
+
 @dataclass(frozen=True)
 class ProviderAdjustment:
     """One PLB reason/amount pair. A positive amount reduces the payment (a takeback, ``WO``);
@@ -160,7 +182,7 @@ class Payment:
     method: str  # ACH, CHK or NON (nothing paid)
     trace_number: str  # TRN02
     payment_date: date  # BPR16
-    claims: tuple[RemitClaim, ...]
+    claims: tuple[ClaimPayment, ...]
     provider_adjustments: tuple[ProviderAdjustment, ...] = ()
 
     @property

@@ -25,7 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -39,15 +39,23 @@ LOCK_FILE = ".sim_state.lock"
 FILE_MODE = 0o600
 STATE_VERSION = 1
 _ZERO = Decimal("0.00")
+_SEPARATORS = (",", ":")
+# json.dumps's text of a string (ensure_ascii: quoted, escaped, ASCII only); the C version.
+_json_text: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 class SimStateError(RuntimeError):
     """The state file is unreadable or from an unknown version."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerRecord:
-    """A payer's adjudication as the payer remembers it (no names, no member ids)."""
+    """A payer's adjudication as the payer remembers it (no names, no member ids). Slotted:
+    the ledger holds one per claim ever adjudicated."""
 
     claim_id: str
     payer_id: str
@@ -86,24 +94,22 @@ class LedgerRecord:
             adjustments=tuple(Adjustment(g, r, a) for (g, r), a in totals.items() if a != 0),
         )
 
-    def to_json(self) -> list[Any]:
-        """A compact row (the ledger holds one per claim ever adjudicated)."""
-        return [
-            self.claim_id,
-            self.payer_id,
-            self.payee_npi,
-            self.status,
-            str(self.charge),
-            str(self.paid),
-            str(self.patient_responsibility),
-            self.filing_indicator,
-            self.facility_code,
-            self.frequency_code,
-            self.statement_from.isoformat() if self.statement_from else "",
-            self.statement_to.isoformat() if self.statement_to else "",
-            [[a.group, a.reason, str(a.amount)] for a in self.adjustments],
-            self.current,
-        ]
+    def to_json_text(self) -> str:
+        """The record as a compact JSON row (the ledger holds one per claim ever adjudicated):
+        claim id, payer id, payee NPI, status, charge, paid, patient responsibility, filing
+        indicator, facility code, frequency code, statement dates (ISO or empty), adjustments
+        (``[group, reason, amount]``) and whether it stands; the text ``json.dumps`` gives."""
+        text = _json_text
+        adjustments = ",".join(
+            f'[{text(a.group)},{text(a.reason)},"{a.amount!s}"]' for a in self.adjustments
+        )
+        return (
+            f"[{text(self.claim_id)},{text(self.payer_id)},{text(self.payee_npi)},"
+            f'{text(self.status)},"{self.charge!s}","{self.paid!s}","{self.patient_responsibility!s}",'
+            f"{text(self.filing_indicator)},{text(self.facility_code)},"
+            f'{text(self.frequency_code)},"{_iso(self.statement_from)}",'
+            f'"{_iso(self.statement_to)}",[{adjustments}],{"true" if self.current else "false"}]'
+        )
 
     @classmethod
     def from_json(cls, row: list[Any]) -> LedgerRecord:
@@ -181,22 +187,43 @@ class SimState:
         if not standing:
             self.claims.pop(record.claim_id, None)
 
+    def renumber(self, numbers: Mapping[str, str]) -> None:
+        """File the records kept under provisional payer claim numbers (``numbers``' keys)
+        under their final ones, in place in the claims' standing lists."""
+        for provisional, final in numbers.items():
+            record = self.adjudications.pop(provisional, None)
+            if record is None:
+                continue
+            self.adjudications[final] = record
+            standing = self.claims.get(record.claim_id, [])
+            if provisional in standing:
+                standing[standing.index(provisional)] = final
+
     def standing(self, claim_id: str) -> list[str]:
         return list(self.claims.get(claim_id, ()))
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": STATE_VERSION,
-            "next_control_number": self.next_control_number,
-            "next_trace_number": self.next_trace_number,
-            "answered": self.answered,
-            "adjudications": {k: v.to_json() for k, v in sorted(self.adjudications.items())},
-            "claims": dict(sorted(self.claims.items())),
-            "balances_forward": {
-                k: [str(amount), reference]
-                for k, (amount, reference) in sorted(self.balances_forward.items())
-            },
-        }
+    def json_chunks(self) -> Iterator[str]:
+        """The state file's text in pieces, one per ledger record and claim: the text of
+        ``json.dumps(<the state as a dict>, separators=(",", ":"), sort_keys=True)``,
+        without ever holding the ledger as one JSON structure or one string."""
+        text = _json_text
+        yield '{"adjudications":{'
+        for n, number in enumerate(sorted(self.adjudications)):
+            record = self.adjudications[number].to_json_text()
+            yield f"{',' if n else ''}{text(number)}:{record}"
+        yield '},"answered":'
+        yield json.dumps(self.answered, separators=_SEPARATORS, sort_keys=True)
+        yield ',"balances_forward":'
+        balances = {k: [str(amount), ref] for k, (amount, ref) in self.balances_forward.items()}
+        yield json.dumps(balances, separators=_SEPARATORS, sort_keys=True)
+        yield ',"claims":{'
+        for n, claim_id in enumerate(sorted(self.claims)):
+            numbers = ",".join(map(text, self.claims[claim_id]))
+            yield f"{',' if n else ''}{text(claim_id)}:[{numbers}]"
+        yield (
+            f'}},"next_control_number":{self.next_control_number},'
+            f'"next_trace_number":{self.next_trace_number},"version":{STATE_VERSION}}}'
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SimState:
@@ -229,11 +256,16 @@ def load_state(inbox_dir: Path) -> SimState:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``;
     owner-only permissions."""
+    _write_atomic(path, (data,))
+
+
+def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
     temp = path.with_name(f".{path.name}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            for chunk in chunks:
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         temp.chmod(FILE_MODE)  # an existing temp file keeps its old mode otherwise
@@ -243,9 +275,20 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _batches(pieces: Iterable[str], size: int = 4096) -> Iterator[bytes]:
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) == size:
+            yield "".join(batch).encode("ascii")
+            batch = []
+    batch.append("\n")
+    yield "".join(batch).encode("ascii")
+
+
 def save_state(inbox_dir: Path, state: SimState) -> None:
-    text = json.dumps(state.to_json(), separators=(",", ":"), sort_keys=True) + "\n"
-    write_atomic(inbox_dir / STATE_FILE, text.encode("utf-8"))
+    """Write the state file (compact JSON, keys sorted, ASCII), a batch of pieces at a time."""
+    _write_atomic(inbox_dir / STATE_FILE, _batches(state.json_chunks()))
 
 
 @contextlib.contextmanager

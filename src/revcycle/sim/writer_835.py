@@ -24,7 +24,9 @@ One interchange per payer delivery, one transaction set per payment (check or EF
     SE
 
 Amounts are written exactly (``format_amount``); CAS triplets are grouped by group code,
-six to a segment, in the order the adjudication produced them.
+six to a segment, in the order the adjudication produced them. A payment's claims may come
+already written (:func:`render_claim`, the same text): the simulation writes each claim's
+loop as soon as it is adjudicated and keeps that text, not the claim, until its 835 goes out.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from revcycle.sim.envelope import (
     st_control,
 )
 from revcycle.sim.fast_text import amount, day, identifier
-from revcycle.sim.remittance import Adjustment, Payment, RemitClaim, RemitLine
+from revcycle.sim.remittance import Adjustment, Payment, RemitClaim, RemitLine, RenderedClaim
 from revcycle.x12.envelope import SEGMENT_END, segment
 from revcycle.x12.text import clean_id, clean_text, digits, format_amount, format_date
 
@@ -173,6 +175,17 @@ def _add_claim(claim: RemitClaim, segs: list[str]) -> None:
         _add_line(line, segs)
 
 
+def render_claim(claim: RemitClaim) -> RenderedClaim:
+    """``claim`` checked (:meth:`RemitClaim.check`) and written as its 2100 loop, to be put
+    into a payment later (see :class:`~revcycle.sim.remittance.RenderedClaim`)."""
+    claim.check()
+    segs: list[str] = []
+    _add_claim(claim, segs)
+    return RenderedClaim(
+        claim.claim_id, claim.paid, claim.patient_responsibility, "".join(segs), len(segs)
+    )
+
+
 def _bank_number(seed_text: str, what: str) -> str:
     """A made-up, stable bank routing or account number (simulation only)."""
     return draws.digits(9, 0, seed_text, what)
@@ -258,12 +271,17 @@ def _payment_segments(payment: Payment, number: int, now: datetime) -> list[str]
         )
     if len(digits(payee.tin)) == 9:
         segs.append(f"REF*TJ*{digits(payee.tin)}{SEGMENT_END}")
+    rendered = 0  # segments of rendered claims beyond the one list entry each takes
     if payment.claims:
         segs.append(f"LX*1{SEGMENT_END}")
         for claim in payment.claims:
-            _add_claim(claim, segs)
+            if isinstance(claim, RenderedClaim):
+                segs.append(claim.text)
+                rendered += claim.segment_count - 1
+            else:
+                _add_claim(claim, segs)
     segs += _plb_segments(payment)
-    segs.append(f"SE*{len(segs) + 1}*{st}{SEGMENT_END}")
+    segs.append(f"SE*{len(segs) + rendered + 1}*{st}{SEGMENT_END}")
     return segs
 
 
