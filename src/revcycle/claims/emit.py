@@ -74,6 +74,7 @@ from revcycle.claims.model import (
     ClaimType,
     claims_from_frames,
 )
+from revcycle.gc_pause import gc_paused
 from revcycle.x12.envelope import (
     DEFAULT_CLAIMS_PER_TRANSACTION,
     MAX_CONTROL_NUMBER,
@@ -81,7 +82,6 @@ from revcycle.x12.envelope import (
     ControlNumbers,
     SubmitterConfig,
     WriteSummary,
-    gc_paused,
     transaction_sets_needed,
 )
 from revcycle.x12.writer_837i import write_837i

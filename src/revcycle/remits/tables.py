@@ -24,14 +24,14 @@ payers send fractional units), dates ``DATE``, segment positions ``INTEGER``.
 from __future__ import annotations
 
 import csv
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
+
+from revcycle.gc_pause import gc_paused
 
 __all__ = [
     "ACK_TABLES",
@@ -545,7 +545,7 @@ def to_arrow(table: str, rows: Sequence[tuple[Any, ...]]) -> Any:
     schema = arrow_schema(table)
     if not rows:
         return pa.Table.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
-    with _gc_paused():
+    with gc_paused():
         arrays = [
             _arrow_column(list(map(itemgetter(index), rows)), field.type)
             for index, field in enumerate(schema)
@@ -560,17 +560,6 @@ def _arrow_column(values: list[Any], arrow_type: Any) -> Any:
         return pa.array(values, type=arrow_type)
     text = [None if value is None else str(value) for value in values]
     return pa.array(text, type=pa.string()).cast(arrow_type)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _write_parquet(table: str, rows: Sequence[tuple[Any, ...]], path: Path) -> None:

@@ -42,6 +42,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
+from revcycle.gc_pause import gc_paused
 from revcycle.sim import draws
 from revcycle.sim.adjudicate import (
     OUTCOME_DENIED,
@@ -82,7 +83,7 @@ from revcycle.sim.state import (
 from revcycle.sim.writer_277ca import ClaimStatus, TransactionStatus, write_277ca
 from revcycle.sim.writer_835 import render_claim, write_835
 from revcycle.sim.writer_999 import ElementError, GroupAck, TransactionAck, write_999
-from revcycle.x12.reader import X12ReadError, _gc_paused
+from revcycle.x12.reader import X12ReadError
 from revcycle.x12.text import clean_id
 
 log = logging.getLogger(__name__)
@@ -745,9 +746,9 @@ def answer_outbox(
     # The run keeps a written 835 loop and a ledger record per claim until the 835s and the
     # state are written, and each file's claims while it answers them: millions of small
     # objects and no reference cycles, so the cyclic collector's generation-2 passes over
-    # them would be a large part of the run's time (see reader._gc_paused). They are freed,
+    # them would be a large part of the run's time (see revcycle.gc_pause). They are freed,
     # by reference counting, as the run goes and when _answer returns: inside the pause.
-    with locked(inbox_dir), _gc_paused():
+    with locked(inbox_dir), gc_paused():
         result = _answer(outbox_dir, inbox_dir, fees, seed=seed, config=config, today=today)
     log.info(
         "simulated clearinghouse answered %d file(s): %d claims accepted, %d rejected; "

@@ -34,10 +34,8 @@ writing. Memory is bounded by one chunk of claims and those caches, never the wh
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -57,6 +55,7 @@ from revcycle.claims.model import (
     ServiceFacility,
     Subscriber,
 )
+from revcycle.gc_pause import gc_paused
 from revcycle.x12.text import (
     clean_id,
     clean_text,
@@ -775,21 +774,6 @@ def write_837(
             )
         finally:
             forget_cleaned_text()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while writing (or building claims). The writer makes
-    no reference cycles (strings, tuples, lists, dicts freed by reference counting), but it
-    allocates millions of containers while the caller holds every claim in memory, so
-    collections would repeatedly walk the whole claim list for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _write_interchange(

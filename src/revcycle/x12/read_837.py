@@ -42,11 +42,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
+from revcycle.gc_pause import gc_paused
 from revcycle.x12.reader import (
     Segment,
     Transaction,
     X12ReadError,
-    _gc_paused,
     iter_transactions,
 )
 
@@ -653,7 +653,7 @@ def read_837_claims(data: bytes | str, file_name: str) -> list[Claim837]:
     claims: list[Claim837] = []
     for _interchange, _group, transaction in iter_transactions(data, file_name):
         if transaction.transaction_set_id == "837":
-            with _gc_paused():  # no reference cycles here; see reader._gc_paused
+            with gc_paused():  # no reference cycles here (revcycle.gc_pause)
                 claims.extend(claims_from_transaction(transaction, file_name))
     return claims
 
