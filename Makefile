@@ -39,7 +39,7 @@ demo: install
 # Two workers (the machines have two cores); a test file stays on one worker, so its module
 # fixtures are built once.
 test: install chromium
-	$(BIN)/pytest -n 2 --dist loadfile --durations=25
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 # The same dbt project on Apache Spark (dbt-spark, a local session): builds a generated cycle on
 # DuckDB, copies the source tables to Spark, builds everything there and compares every mart.

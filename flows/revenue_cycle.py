@@ -5,6 +5,8 @@ Runs on Prefect without a server by default (Prefect starts a temporary local AP
 through prefect-dbt's PrefectDbtRunner, so every model, seed and test is its own task and a
 failed one fails the flow run. The gate and the writer are a subflow of their own,
 ``bill-ready-claims``: a failed gate fails the run and no file is written for the batch.
+Inbox files (999, 277CA, 835, 271) are read by the ``read-inbox`` subflow: one parse task per
+file, mapped over the files (threads, or Dask workers: ``revcycle.parallel``), then one loader.
 """
 
 from __future__ import annotations

@@ -61,9 +61,10 @@ def small_cycle_area(small_extract: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 # The slowest modules (minutes each), slowest first. `make test` distributes whole files over
-# two workers (--dist loadfile) in collection order; started first, these run side by side on
-# different workers while the short modules fill in around them, instead of two of them
-# queueing on one worker at the end while the other sits idle.
+# two workers (--dist loadfile) in collection order (--no-loadscope-reorder: xdist would
+# otherwise reorder files by their number of tests); the first goes to one worker, the second
+# to the other, the third and fourth follow them, and the short modules fill in around them,
+# instead of two of them queueing on one worker while the other sits idle.
 SLOWEST_MODULES = (
     "tests/flows/test_revenue_cycle.py",
     "tests/flows/test_nightly.py",

@@ -6,7 +6,7 @@ over the files; one loader then writes the warehouse (a single DuckDB writer). S
 ``REVCYCLE_DASK_ADDRESS`` before the flows are imported (the CLI, ``revcycle serve`` or a
 deployment's job environment) to choose:
 
-- unset or empty: Prefect's thread pool in the flow's process (no cluster to run);
+- unset or empty: Prefect's thread pool in the flow's process, two threads (no cluster);
 - ``local``: a Dask cluster started on this machine for the flow run, one single-threaded
   worker process per core (at most :data:`LOCAL_WORKERS`), so parsing uses every core;
 - a scheduler address (``tcp://scheduler:8786``): an existing Dask cluster. Its workers need
@@ -51,7 +51,9 @@ def flow_task_runner() -> TaskRunner:
     """The task runner for flows that map per-file work, from ``REVCYCLE_DASK_ADDRESS``."""
     address = dask_address_from_env()
     if address is None:
-        return ThreadPoolTaskRunner()
+        # Parsing holds the GIL, so more threads would not parse faster; two bound how many
+        # files (and their parsed rows) are in memory at once.
+        return ThreadPoolTaskRunner(max_workers=LOCAL_WORKERS)
     if address == "local":
         return local_dask_task_runner()
     from prefect_dask.task_runners import DaskTaskRunner

@@ -173,8 +173,15 @@ def _load(page: Any, server: Server, slug: str) -> None:
 
 
 def _metrics(page: Any) -> dict[str, str]:
-    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    # Streamlit renders a metric's label and value as separate elements: on a busy machine one
+    # can be read before the other exists, so wait (up to 10 s) until they pair up.
+    deadline = time.monotonic() + 10
+    while True:
+        labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+        values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        if len(labels) == len(values) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
     assert len(labels) == len(values)
     return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import gc
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -81,8 +82,12 @@ def test_hundreds_of_kilobytes_in_bounded_time(data: bytes) -> None:
 
 
 def _best_of_two(target: str, data: bytes) -> float:
+    """Best CPU time of three runs (the name is historical), each from a freshly collected
+    heap: in a test worker that has run the big flow tests, a garbage collection landing in
+    one measurement and not the other would look like superlinear growth."""
     best = float("inf")
-    for _ in range(2):
+    for _ in range(3):
+        gc.collect()
         started = cpu_seconds()
         with contextlib.suppress(X12ReadError):
             X12_TARGETS[target](data, "scale.x12")
