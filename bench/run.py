@@ -129,7 +129,7 @@ def run_workload(workload: str, root: Path) -> RunResult:
     from revcycle.extracts.load import LoadStatus, load_extract_dir
     from revcycle.gates.claims_gate import run_claims_gate
     from revcycle.inbox import load_inbox
-    from revcycle.marts import dbt_build_plain, release_dbt_duckdb
+    from revcycle.marts import dbt_build_plain
     from revcycle.paths import WorkArea
     from revcycle.sim import answer_outbox
 
@@ -161,7 +161,6 @@ def run_workload(workload: str, root: Path) -> RunResult:
             *(["--exclude", *exclude] if exclude else []),
         ]
         dbt_build_plain(area, AS_OF, args or None)
-        release_dbt_duckdb()
 
     def billing_marts() -> int:
         build(exclude=["path:models/marts/kpi"])

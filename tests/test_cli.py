@@ -117,3 +117,30 @@ def test_ingest_reports_a_quarantined_file_and_exits_non_zero(
     assert result.returncode == 2
     assert "charges.csv, line 1: missing column(s): encounter_id" in result.stderr
     assert "1 file(s) loaded" in result.stdout
+
+
+def test_build_builds_the_marts_and_prints_their_counts(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    generated = _revcycle(
+        "generate",
+        "--encounters",
+        "60",
+        "--seed",
+        "3",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        str(data_dir / "extracts"),
+        "--answer-key-dir",
+        str(tmp_path / "key"),
+    )
+    assert generated.returncode == 0, generated.stderr
+    ingested = _revcycle("ingest", str(data_dir / "extracts"), "--data-dir", str(data_dir))
+    assert ingested.returncode == 0, ingested.stderr
+
+    # The marts are read back in the same process dbt built them in (dbt-duckdb's database
+    # must be closed first: this crashed once the profile set a memory limit).
+    built = _revcycle("build", "--as-of", AS_OF.isoformat(), "--data-dir", str(data_dir))
+
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert "claims built: 60 (" in built.stdout

@@ -80,17 +80,20 @@ def dbt_build_plain(area: WorkArea, as_of: date, extra_args: list[str] | None = 
     from dbt.cli.main import dbtRunner
 
     with dbt_env(area):
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(dbt_project_dir()),
-                "--profiles-dir",
-                str(dbt_project_dir()),
-                *dbt_vars(as_of),
-                *(extra_args or []),
-            ]
-        )
+        try:
+            result = dbtRunner().invoke(
+                [
+                    "build",
+                    "--project-dir",
+                    str(dbt_project_dir()),
+                    "--profiles-dir",
+                    str(dbt_project_dir()),
+                    *dbt_vars(as_of),
+                    *(extra_args or []),
+                ]
+            )
+        finally:
+            release_dbt_duckdb()
     if not result.success:
         raise DbtBuildError(f"dbt build failed: {result.exception or 'see the log above'}")
 
