@@ -138,7 +138,9 @@ class MaterializationTasksDbtRunner(PrefectDbtRunner):
 
     TESTS = frozenset({NodeType.Test, NodeType.Unit})
 
-    def _call_task(self, task_state: Any, manifest_node: Any, context: Any, enable_assets: Any) -> None:
+    def _call_task(
+        self, task_state: Any, manifest_node: Any, context: Any, enable_assets: Any
+    ) -> None:
         if manifest_node.resource_type in self.TESTS:
             return
         super()._call_task(task_state, manifest_node, context, enable_assets)
