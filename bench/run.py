@@ -116,6 +116,25 @@ def _timed(name: str, what: str, work: Callable[[], int], result: RunResult) -> 
     return rows
 
 
+def _slowest_dbt_nodes(
+    target: Path, select: list[str] | None, exclude: list[str] | None, top: int = 6
+) -> str:
+    """One note line: the build's wall time in dbt and its slowest nodes (run_results.json),
+    so a stage's time can be traced to models without a profiler."""
+    import json
+
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    nodes = sorted(results["results"], key=lambda r: -float(r["execution_time"]))[:top]
+    scope = " ".join([*(select or ["everything"]), *(f"minus {e}" for e in exclude or [])])
+    slowest = ", ".join(
+        f"{r['unique_id'].split('.')[2]} {float(r['execution_time']):.1f} s" for r in nodes
+    )
+    return (
+        f"dbt build ({scope}): {len(results['results'])} nodes in "
+        f"{float(results['elapsed_time']):.1f} s; slowest: {slowest}"
+    )
+
+
 def _count(warehouse: Path, sql: str) -> int:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         row = con.execute(sql).fetchone()
@@ -161,6 +180,7 @@ def run_workload(workload: str, root: Path) -> RunResult:
             *(["--exclude", *exclude] if exclude else []),
         ]
         dbt_build_plain(area, AS_OF, args or None)
+        result.notes.append(_slowest_dbt_nodes(area.root / "dbt" / "target", select, exclude))
 
     def billing_marts() -> int:
         build(exclude=["path:models/marts/kpi"])
