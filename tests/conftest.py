@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,13 +53,63 @@ def small_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "extracts"
 
 
-@pytest.fixture(scope="session")
-def small_cycle_area(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
-    """``small_extract`` through one whole cycle without Prefect (tests/cycle_support.py),
-    built once per session. Read it; copy it (``copy_area``) before changing anything."""
-    from tests.cycle_support import build_cycle_area
+def _built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """``build(root)`` once per test run, whatever the number of xdist workers: the first
+    worker to ask builds under a file lock in the run's shared temporary folder, the others
+    wait and reuse it (each of these builds is a minute or more of dbt). Returns ``root``."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's basetemp is <run>/popen-gwN: share the run's folder.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / f"shared_{name}"
+    done = shared / f"shared_{name}.done"
+    with (shared / f"shared_{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker
+            build(root)
+            done.touch()
+    return root
 
-    return build_cycle_area(small_extract, tmp_path_factory.mktemp("small_cycle") / "data", AS_OF)
+
+@pytest.fixture(scope="session")
+def small_built_area(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
+    """``small_extract`` ingested and built by dbt (staging, scrubber, billing marts), before
+    any claim is sent; built once per test run. Read it; copy it (``copy_area``) before
+    changing anything."""
+    from revcycle.extracts.load import LoadStatus, load_extract_dir
+    from revcycle.paths import WorkArea
+    from tests.cycle_support import CycleBuildError, dbt_build
+
+    def build(root: Path) -> None:
+        area = WorkArea(root / "data")
+        shutil.copytree(small_extract, area.extracts)
+        area.warehouse_dir.mkdir(parents=True)
+        outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
+        if {o.status for o in outcomes} != {LoadStatus.LOADED}:
+            raise CycleBuildError(f"extract not loaded: {[o.reason for o in outcomes]}")
+        built = dbt_build(area, AS_OF)
+        if built.returncode != 0:
+            raise CycleBuildError(built.stdout[-6000:])
+
+    return WorkArea(_built_once(tmp_path_factory, "small_built", build) / "data")
+
+
+@pytest.fixture(scope="session")
+def small_cycle_area(
+    small_built_area: WorkArea, tmp_path_factory: pytest.TempPathFactory
+) -> WorkArea:
+    """``small_built_area`` through the rest of one whole cycle without Prefect (gate, 837
+    writer, simulated payers, inbox, reconcile build: tests/cycle_support.py), built once per
+    test run. Read it; copy it (``copy_area``) before changing anything."""
+    from revcycle.paths import WorkArea
+    from tests.cycle_support import bill_and_reconcile, copy_area
+
+    def build(root: Path) -> None:
+        bill_and_reconcile(copy_area(small_built_area, root / "data"), AS_OF)
+
+    return WorkArea(_built_once(tmp_path_factory, "small_cycle", build) / "data")
 
 
 # The slowest modules (minutes each), slowest first. `make test` distributes whole files over

@@ -25,14 +25,14 @@ from revcycle.eligibility import (
     fetch_candidates,
     send_inquiries,
 )
-from revcycle.extracts.load import LoadStatus, load_extract_dir
+from revcycle.extracts.load import LoadStatus
 from revcycle.inbox import load_inbox
 from revcycle.paths import WorkArea
 from revcycle.sim.config import SimConfig
 from revcycle.sim.eligibility import EligibilitySimResult, answer_eligibility
 from revcycle.x12.validate import format_report, validate_file
 from tests.conftest import AS_OF
-from tests.cycle_support import dbt_build
+from tests.cycle_support import copy_area, dbt_build
 
 ASKED_ON = date(2026, 10, 1)
 DAYS = 14
@@ -58,14 +58,8 @@ def _rows(area: WorkArea, sql: str, params: list[object] | None = None) -> list[
 
 
 @pytest.fixture(scope="module")
-def cycle(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> Cycle:
-    area = WorkArea(tmp_path_factory.mktemp("eligibility") / "data")
-    shutil.copytree(small_extract, area.extracts)
-    area.warehouse_dir.mkdir(parents=True)
-    outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
-    assert {o.status for o in outcomes} == {LoadStatus.LOADED}
-    built = dbt_build(area, AS_OF)
-    assert built.returncode == 0, built.stdout[-6000:]
+def cycle(small_built_area: WorkArea, tmp_path_factory: pytest.TempPathFactory) -> Cycle:
+    area = copy_area(small_built_area, tmp_path_factory.mktemp("eligibility") / "data")
 
     with duckdb.connect(str(area.warehouse)) as con:
         ensure_eligibility_tables(con)

@@ -2,8 +2,8 @@
 that holds the warehouse's rows and money exactly, and ``revcycle docs`` generates the dbt
 docs and serves them on 127.0.0.1 only.
 
-The warehouse is the generated extract (conftest ``small_extract``) ingested and built with
-dbt; the AR marts exist without remittances (every claim not billed yet), which is all an
+The warehouse is conftest ``small_built_area`` (the generated extract ingested and built with
+dbt), copied; the AR marts exist without remittances (no claim billed yet), which is all an
 export or the docs need.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -26,10 +24,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from revcycle.extracts.load import LoadStatus, load_extract_dir
-from revcycle.marts import dbt_environment, dbt_vars
-from revcycle.paths import WorkArea, dbt_project_dir
-from tests.conftest import AS_OF
+from revcycle.paths import WorkArea
+from tests.cycle_support import copy_area
 
 
 def _revcycle(*args: str) -> subprocess.CompletedProcess[str]:
@@ -43,31 +39,9 @@ def _revcycle(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def built(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
-    area = WorkArea(tmp_path_factory.mktemp("export_docs"))
-    shutil.copytree(small_extract, area.extracts)
-    area.warehouse_dir.mkdir(parents=True)
-    outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
-    assert {o.status for o in outcomes} == {LoadStatus.LOADED}
-    project = str(dbt_project_dir())
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            *dbt_vars(AS_OF),
-        ],
-        env={**os.environ, **dbt_environment(area)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    return area
+def built(small_built_area: WorkArea, tmp_path_factory: pytest.TempPathFactory) -> WorkArea:
+    """conftest's built small extract, copied: the docs are generated into the work area."""
+    return copy_area(small_built_area, tmp_path_factory.mktemp("export_docs") / "data")
 
 
 def _marts(warehouse: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""The dbt project on a generated extract with injected defects (conftest ``small_extract``).
+"""The dbt project on a generated extract with injected defects (conftest ``small_extract``,
+built by conftest ``small_built_area``, which fails if dbt does).
 
 Defective input must never fail the build (defects are the scrubber's to report), nothing
 billed may be lost between the extract files and the claims, and what the generator's answer
@@ -8,7 +9,6 @@ key says was injected must still be visible in the marts, not silently repaired.
 from __future__ import annotations
 
 import csv
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,21 +16,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from revcycle.extracts.load import LoadStatus, load_extract_dir
-from tests.cycle_support import run_dbt
+from revcycle.paths import WorkArea
 
 
 @pytest.fixture(scope="module")
-def generated(small_extract: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    work = tmp_path_factory.mktemp("dbt_generated")
-    extract = work / "extract"
-    shutil.copytree(small_extract, extract)
-    warehouse = work / "warehouse.duckdb"
-    outcomes = load_extract_dir(extract, warehouse, work / "quarantine")
-    assert {o.status for o in outcomes} == {LoadStatus.LOADED}
-    result = run_dbt(warehouse, work)
-    assert result.returncode == 0, result.stdout[-4000:]
-    with (extract / "charges.csv").open(encoding="utf-8", newline="") as fh:
+def generated(small_extract: Path, small_built_area: WorkArea) -> dict[str, Any]:
+    """conftest's small extract, ingested and built by dbt (shared, read only)."""
+    warehouse = small_built_area.warehouse
+    with (small_extract / "charges.csv").open(encoding="utf-8", newline="") as fh:
         billed = sum((Decimal(row["charge_amount"]) for row in csv.DictReader(fh)), Decimal(0))
     with (small_extract.parent / "answer_keys" / "answer_key.csv").open(
         encoding="utf-8", newline=""
