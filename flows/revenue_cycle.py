@@ -2,9 +2,10 @@
 the claim scrubber) -> claims gate -> 837 files.
 
 Runs on Prefect without a server by default (Prefect starts a temporary local API). dbt runs
-through prefect-dbt's PrefectDbtRunner, so every model and seed is its own task; a failed model
-or test fails the flow run, naming the failed nodes. The gate and the writer are a subflow of their own,
-``bill-ready-claims``: a failed gate fails the run and no file is written for the batch.
+through prefect-dbt's PrefectDbtRunner, so every model and seed is its own task; a failed
+model or test fails the flow run, naming the failed nodes. The gate and the writer are a
+subflow of their own, ``bill-ready-claims``: a failed gate fails the run and no file is
+written for the batch.
 Inbox files (999, 277CA, 835, 271) are read by the ``read-inbox`` subflow: one parse task per
 file, mapped over the files (threads, or Dask workers: ``revcycle.parallel``), then one loader.
 """
@@ -24,10 +25,10 @@ from revcycle.runtime import configure_runtime
 configure_runtime()
 
 import duckdb  # noqa: E402
+from dbt.node_types import NodeType  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import get_run_context  # noqa: E402
-from dbt.node_types import NodeType  # noqa: E402
 from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings  # noqa: E402
 
 from revcycle.claims.emit import EmittedFile, emit_claim_files  # noqa: E402
@@ -128,8 +129,8 @@ class MaterializationTasksDbtRunner(PrefectDbtRunner):
     """PrefectDbtRunner that makes a task run of each model and seed, not of each data or unit
     test.
 
-    The project has about 100 models and 1,000 tests. A task run costs about 0.15 s of Prefect
-    bookkeeping on our 2-core machines, so one task per test made a demo-size build 165 s
+    The project has about 100 models and 1,000 tests. A task run costs about 0.1-0.15 s of Prefect
+    bookkeeping on our 2-core machines, so one task per test made a 200-encounter build 165 s
     against 29 s for plain dbt (64 s like this). A failed test still fails the build: dbt
     reports it and the runner raises, naming every failed node, and the tests' results stay in
     dbt's ``run_results.json`` and log. ``_call_task`` is prefect-dbt's private hook (pinned
