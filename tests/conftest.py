@@ -78,20 +78,13 @@ def small_built_area(small_extract: Path, tmp_path_factory: pytest.TempPathFacto
     """``small_extract`` ingested and built by dbt (staging, scrubber, billing marts), before
     any claim is sent; built once per test run. Read it; copy it (``copy_area``) before
     changing anything."""
-    from revcycle.extracts.load import LoadStatus, load_extract_dir
     from revcycle.paths import WorkArea
-    from tests.cycle_support import CycleBuildError, dbt_build
+    from tests.cycle_support import ingest_and_build
 
     def build(root: Path) -> None:
         area = WorkArea(root / "data")
         shutil.copytree(small_extract, area.extracts)
-        area.warehouse_dir.mkdir(parents=True)
-        outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
-        if {o.status for o in outcomes} != {LoadStatus.LOADED}:
-            raise CycleBuildError(f"extract not loaded: {[o.reason for o in outcomes]}")
-        built = dbt_build(area, AS_OF)
-        if built.returncode != 0:
-            raise CycleBuildError(built.stdout[-6000:])
+        ingest_and_build(area, AS_OF)
 
     return WorkArea(_built_once(tmp_path_factory, "small_built", build) / "data")
 

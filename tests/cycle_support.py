@@ -82,10 +82,8 @@ def dbt_build(
     return run_dbt(area.warehouse, area.root / "dbt", as_of, select, full_refresh=full_refresh)
 
 
-def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
-    """Copy ``extract`` into a new work area at ``root`` and run one whole cycle on it."""
-    area = WorkArea(root)
-    shutil.copytree(extract, area.extracts)
+def ingest_and_build(area: WorkArea, as_of: date) -> None:
+    """Load the work area's extract folder (every file must load) and ``dbt build``."""
     area.warehouse_dir.mkdir(parents=True, exist_ok=True)
     outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
     if {o.status for o in outcomes} != {LoadStatus.LOADED}:
@@ -94,6 +92,12 @@ def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
     if built.returncode != 0:
         raise CycleBuildError(built.stdout[-6000:])
 
+
+def build_cycle_area(extract: Path, root: Path, as_of: date) -> WorkArea:
+    """Copy ``extract`` into a new work area at ``root`` and run one whole cycle on it."""
+    area = WorkArea(root)
+    shutil.copytree(extract, area.extracts)
+    ingest_and_build(area, as_of)
     bill_and_reconcile(area, as_of)
     return area
 

@@ -40,7 +40,7 @@ import pytest
 from revcycle.extracts.load import FileOutcome, LoadStatus, load_extract_dir
 from revcycle.inbox import InboxOutcome, load_inbox
 from revcycle.paths import WorkArea
-from tests.cycle_support import SIM_SEED, CycleBuildError, dbt_build
+from tests.cycle_support import SIM_SEED, CycleBuildError, dbt_build, ingest_and_build
 from tests.reliability.area_state import RUN_HISTORY, diff, query, warehouse_state
 
 AS_OF = date(2026, 11, 1)
@@ -150,12 +150,7 @@ def bill_and_answer(area: WorkArea) -> None:
     from revcycle.gates.claims_gate import run_claims_gate
     from revcycle.sim import answer_outbox
 
-    outcomes = load_extract_dir(area.extracts, area.warehouse, area.quarantine)
-    if {o.status for o in outcomes} != {LoadStatus.LOADED}:
-        raise CycleBuildError(f"extract not loaded: {[o.reason for o in outcomes]}")
-    built = dbt_build(area, AS_OF)
-    if built.returncode != 0:
-        raise CycleBuildError(built.stdout[-6000:])
+    ingest_and_build(area, AS_OF)
     with duckdb.connect(str(area.warehouse)) as con:
         gate = run_claims_gate(con)
         if not gate.success:
