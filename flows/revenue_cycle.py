@@ -12,6 +12,7 @@ file, mapped over the files (threads, or Dask workers: ``revcycle.parallel``), t
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +27,7 @@ configure_runtime()
 
 import duckdb  # noqa: E402
 from dbt.node_types import NodeType  # noqa: E402
+from dbt_common.events.base_types import EventLevel  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import get_run_context  # noqa: E402
@@ -147,22 +149,65 @@ class MaterializationTasksDbtRunner(PrefectDbtRunner):
         super()._call_task(task_state, manifest_node, context, enable_assets)
 
 
+DBT_LOG_LEVEL_ENV = "REVCYCLE_DBT_LOG_LEVEL"
+
+
+def dbt_log_level() -> EventLevel:
+    """The lowest level of dbt's messages passed on to the flow run's log.
+
+    Default ``warn``: warnings and errors (a failed or warning test, a failed model) reach the
+    Prefect log; dbt's per-node INFO lines (about four per node, for about 1,100 nodes) stay in
+    the work area's ``dbt/logs/dbt.log``, which keeps everything. Each one sent to Prefect cost
+    about 10 s per build on our 2-core machines (200 encounters: 54 s -> 46 s). Set
+    ``REVCYCLE_DBT_LOG_LEVEL=info`` (or ``debug``) to see them in the flow run's log.
+    """
+    value = os.environ.get(DBT_LOG_LEVEL_ENV, "").strip().lower() or "warn"
+    try:
+        return EventLevel(value)
+    except ValueError:
+        choices = ", ".join(level.value for level in EventLevel)
+        raise ValueError(f"{DBT_LOG_LEVEL_ENV}={value!r}: use one of {choices}") from None
+
+
 def build_marts(area: WorkArea, as_of: date, select: list[str] | None = None) -> None:
     """dbt build, called from the flow itself so each model and seed becomes a task of the
-    flow run (MaterializationTasksDbtRunner)."""
+    flow run (MaterializationTasksDbtRunner). Logs one summary line of the build's results."""
     with dbt_env(area):
         runner = MaterializationTasksDbtRunner(
             settings=PrefectDbtSettings(
                 project_dir=dbt_project_dir(),
                 profiles_dir=dbt_project_dir(),
                 target_path=area.root / "dbt" / "target",
+                log_level=dbt_log_level(),
             ),
             raise_on_failure=True,
         )
         try:
-            runner.invoke(["build", *dbt_vars(as_of), *(["--select", *select] if select else [])])
+            outcome = runner.invoke(
+                [
+                    "build",
+                    # --log-level (from the settings) sets the file log's level too: keep
+                    # dbt.log whole.
+                    *("--log-level-file", "info"),
+                    *dbt_vars(as_of),
+                    *(["--select", *select] if select else []),
+                ]
+            )
         finally:
             release_dbt_duckdb()
+    get_run_logger().info("dbt build: %s", dbt_results_summary(outcome.result))
+
+
+def dbt_results_summary(result: Any) -> str:
+    """``"591 nodes in 30.1 s: 590 pass/success, 1 warn"`` from dbt's run result."""
+    statuses: dict[str, int] = {}
+    nodes = list(getattr(result, "results", None) or [])
+    for node in nodes:
+        status = str(getattr(node.status, "value", node.status))
+        statuses[status] = statuses.get(status, 0) + 1
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    elapsed = float(getattr(result, "elapsed_time", 0.0) or 0.0)
+    return f"{len(nodes)} nodes in {elapsed:.1f} s: {counts or 'nothing selected'}"
 
 
 @task(name="claims-gate", cache_policy=NO_CACHE)

@@ -7,6 +7,7 @@ nothing is tests/flows/test_nightly.py.)"""
 from __future__ import annotations
 
 import csv
+import re
 import time
 from datetime import date
 from decimal import Decimal
@@ -274,6 +275,12 @@ def _assert_no_phi_logged(data_dir: Path, captured: pytest.CaptureResult[str]) -
         p.read_text(encoding="utf-8", errors="replace") for p in (data_dir / "dbt").rglob("*.log")
     )
     assert dbt_logs, "dbt wrote no log"
+    # Each flow build logs one summary line to Prefect; dbt's per-node lines stay in dbt.log.
+    summaries = re.findall(r"dbt build: (\d+) nodes in [\d.]+ s: ([^\n]*)", prefect_logs)
+    assert summaries and all(int(nodes) > 0 and "pass" in counts for nodes, counts in summaries)
+    assert not any("error" in counts for _, counts in summaries)
+    assert "OK created sql table model" in dbt_logs
+    assert "OK created sql table model" not in prefect_logs
     with duckdb.connect(str(data_dir / "warehouse" / "revcycle.duckdb"), read_only=True) as con:
         manifest = "\n".join(
             str(r) for r in con.execute("select * from ops.pipeline_runs").fetchall()
