@@ -47,6 +47,34 @@ def machine() -> dict[str, str]:
     }
 
 
+def cpu_reference_seconds(rounds: int = 3) -> float:
+    """Seconds (best of ``rounds``) for a fixed single-core Python workload of the kind our
+    stages do: hashing, string building and splitting, dict look-ups, Decimal sums.
+
+    The same code on the same machine model takes about twice as long on some days (a shared
+    host); recorded at the start and the end of a run, it says how fast the machine was, so
+    runs from different days can be compared (stage time / reference time)."""
+    import hashlib
+    import time
+    from decimal import Decimal
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        index: dict[str, Decimal] = {}
+        total = Decimal(0)
+        for number in range(200_000):
+            key = hashlib.blake2b(str(number).encode(), digest_size=8).hexdigest()
+            segment = "*".join(("CLP", key, "1", str(number % 997), "12.50", "", "MC"))
+            amount = Decimal(segment.split("*")[3]) + Decimal("0.25")
+            index[key] = amount
+            total += index[key]
+        if total <= 0:  # pragma: no cover - keeps the loop from being optimised away
+            raise AssertionError(total)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def commit() -> str:
     git = shutil.which("git") or "git"
     try:

@@ -38,7 +38,15 @@ from importlib import metadata
 from pathlib import Path
 
 import duckdb
-from bench_support import BENCH_DIR, RESULTS, machine, peak_rss_mb, record, reset_peak_rss
+from bench_support import (
+    BENCH_DIR,
+    RESULTS,
+    cpu_reference_seconds,
+    machine,
+    peak_rss_mb,
+    record,
+    reset_peak_rss,
+)
 
 ROOT = BENCH_DIR.parent
 WORKLOADS = {"S": 10_000, "M": 100_000, "L": 1_000_000}
@@ -323,7 +331,7 @@ def _version(package: str) -> str:
         return "-"
 
 
-def render(results: list[RunResult]) -> str:
+def render(results: list[RunResult], cpu_reference: tuple[float, float]) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     names = " ".join(r.workload for r in results)
     lines = [f"## {stamp}: end to end, workloads {names} (`bench/run.py`)", ""]
@@ -366,6 +374,9 @@ def render(results: list[RunResult]) -> str:
         f"| machine | {facts['cpu']}, {facts['cores']} cores, {facts['memory']}, "
         f"{facts['platform']} |",
         f"| python / load average | {facts['python']} / {facts['load']} (1-minute, at the end) |",
+        f"| CPU reference (start / end) | {cpu_reference[0]:.2f} s / {cpu_reference[1]:.2f} s "
+        "(a fixed Python workload, `bench_support.cpu_reference_seconds`: higher is a slower "
+        "machine) |",
         f"| versions | {versions} |",
         f"| commit | {facts['commit']} |",
         "",
@@ -398,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not reset_peak_rss():
         print("note: cannot reset the peak RSS here; per-stage peaks are process peaks so far")
+    speed_at_start = cpu_reference_seconds()
     results: list[RunResult] = []
     for workload in args.workloads:
         if args.keep:
@@ -408,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with tempfile.TemporaryDirectory(prefix=f"revcycle-bench-{workload}-") as tmp:
                 results.append(run_workload(workload, Path(tmp)))
-    section = render(results)
+    section = render(results, (speed_at_start, cpu_reference_seconds()))
     print(section)
     if not args.no_record:
         record(section)
