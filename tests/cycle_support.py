@@ -16,9 +16,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -206,3 +209,14 @@ def assert_every_dollar_is_accounted_for(warehouse: Path) -> None:
     assert paid > 0 and paid_claims > 0
     count, unbalanced = transactions[0]
     assert count > 0 and unbalanced == 0
+
+
+def table_rows(
+    warehouse: Path, tables: Iterable[str], schema: str | None = "marts"
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """Each table's rows as a multiset (row order is not part of a table), keyed by the name
+    given: for comparing a warehouse before and after a rebuild or a re-run. With ``schema``
+    None the names are qualified (``raw.x12_remit_claims``)."""
+    prefix = f"{schema}." if schema else ""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {t: Counter(con.execute(f"select * from {prefix}{t}").fetchall()) for t in tables}

@@ -19,7 +19,7 @@ import pytest
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import dbt_project_dir
-from tests.cycle_support import run_dbt
+from tests.cycle_support import run_dbt, table_rows
 
 PROJECT_DIR = dbt_project_dir()
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "extract"
@@ -40,11 +40,6 @@ def _claim_id(encounter_id: str, payer_id: str | None) -> str:
     return "C" + digest[:16].upper()
 
 
-def _snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in MARTS}
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("dbt_billing")
@@ -56,10 +51,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     first = run_dbt(warehouse, work)
     assert first.returncode == 0, first.stdout[-4000:]
-    snapshot_1 = _snapshot(warehouse)
+    snapshot_1 = table_rows(warehouse, MARTS)
     second = run_dbt(warehouse, work)
     assert second.returncode == 0, second.stdout[-4000:]
-    return {"warehouse": warehouse, "first": snapshot_1, "second": _snapshot(warehouse)}
+    return {"warehouse": warehouse, "first": snapshot_1, "second": table_rows(warehouse, MARTS)}
 
 
 def _query(built: dict[str, Any], sql: str) -> list[tuple[Any, ...]]:

@@ -22,7 +22,7 @@ import duckdb
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import WorkArea
 from tests.conftest import AS_OF
-from tests.cycle_support import bill_and_reconcile, copy_area, dbt_build
+from tests.cycle_support import bill_and_reconcile, copy_area, dbt_build, table_rows
 
 INCREMENTAL_MODELS = (
     ("staging", "stg_x12__remit_payments"),
@@ -50,10 +50,8 @@ def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
 def _contents(warehouse: Path) -> dict[str, Counter[tuple[object, ...]]]:
     """Every relation's rows as a multiset (row order is not part of a table)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {
-            f"{schema}.{name}": Counter(con.execute(f'select * from {schema}."{name}"').fetchall())
-            for schema, name, _ in _relations(con)
-        }
+        relations = [f"{schema}.{name}" for schema, name, _ in _relations(con)]
+    return table_rows(warehouse, relations, schema=None)
 
 
 def _correct_a_billed_charge(area: WorkArea) -> tuple[str, Decimal]:

@@ -27,7 +27,7 @@ import pytest
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import WorkArea, dbt_project_dir
 from tests.conftest import AS_OF
-from tests.cycle_support import copy_area, dbt_build, run_dbt
+from tests.cycle_support import copy_area, dbt_build, run_dbt, table_rows
 from tests.kpi_support import assert_kpis_match_ledger
 from tests.reconcile.test_reconcile_fixture import (
     C1,
@@ -70,13 +70,6 @@ def _query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
 
 
-def _snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {
-            t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in KPI_MARTS
-        }
-
-
 @pytest.fixture(scope="module")
 def reconciled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reconciliation fixture of tests/reconcile, built as of 2026-06-05."""
@@ -107,10 +100,14 @@ def cycle(small_cycle_area: WorkArea, tmp_path_factory: pytest.TempPathFactory) 
     """conftest's small_extract through the real cycle (no Prefect), all dated AS_OF, copied
     so the KPI marts can be rebuilt here."""
     area = copy_area(small_cycle_area, tmp_path_factory.mktemp("kpi_cycle") / "data")
-    before = _snapshot(area.warehouse)
+    before = table_rows(area.warehouse, KPI_MARTS)
     again = dbt_build(area, AS_OF, select=["path:models/marts/kpi"])
     assert again.returncode == 0, again.stdout[-6000:]
-    return {"warehouse": area.warehouse, "before": before, "after": _snapshot(area.warehouse)}
+    return {
+        "warehouse": area.warehouse,
+        "before": before,
+        "after": table_rows(area.warehouse, KPI_MARTS),
+    }
 
 
 # --- 1. the hand-made reconciliation warehouse, as of 2026-06-05 -----------------------------

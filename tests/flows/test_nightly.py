@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from tests.conftest import AS_OF
+from tests.cycle_support import table_rows
 
 DAY_TABLES = ("encounters", "charges", "diagnoses")
 # Marts of the billing side (the AR side waits for remittances, which no simulation sends
@@ -42,11 +43,6 @@ def _split_last_day(extract: Path, day_two: Path) -> set[str]:
     return moved
 
 
-def _marts(warehouse: Path) -> dict[str, set[tuple[object, ...]]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: set(con.execute(f"select * from marts.{t}").fetchall()) for t in COMPARED}
-
-
 @pytest.mark.usefixtures("prefect_harness")
 def test_nightly_runs_add_just_the_new_day(tmp_path: Path) -> None:
     from flows.revenue_cycle import revenue_cycle
@@ -68,20 +64,20 @@ def test_nightly_runs_add_just_the_new_day(tmp_path: Path) -> None:
     first = revenue_cycle(data_dir=str(data_dir), as_of=AS_OF)
     assert (first.files_loaded, first.files_quarantined) == (7, 0)
     assert first.billing is not None and first.billing.files
-    before = _marts(first.warehouse)
+    before = table_rows(first.warehouse, COMPARED)
 
     # The next night, nothing new: nothing loaded, nothing sent, no mart changes.
     second = revenue_cycle(data_dir=str(data_dir), as_of=AS_OF)
     assert (second.files_loaded, second.files_skipped) == (0, 7)
     assert second.billing is not None and second.billing.files == ()
-    assert _marts(second.warehouse) == before
+    assert table_rows(second.warehouse, COMPARED) == before
 
     # A new extract day arrives: just its encounters are added and billed.
     for path in sorted((tmp_path / "day2").iterdir()):
         (extract / path.name).write_bytes(path.read_bytes())
     third = revenue_cycle(data_dir=str(data_dir), as_of=AS_OF)
     assert (third.files_loaded, third.files_skipped) == (3, 7)
-    after = _marts(third.warehouse)
+    after = table_rows(third.warehouse, COMPARED)
     for table in COMPARED:
         assert before[table] <= after[table], f"{table}: a row of the earlier days changed"
     with duckdb.connect(str(third.warehouse), read_only=True) as con:

@@ -25,7 +25,7 @@ import pytest
 
 from revcycle.extracts.load import LoadStatus, load_extract_dir
 from revcycle.paths import dbt_project_dir
-from tests.cycle_support import run_dbt
+from tests.cycle_support import run_dbt, table_rows
 
 # The scrubber's as-of date for the fixture build (timely filing, future service dates).
 RECONCILE_AS_OF = date(2026, 11, 1)
@@ -638,11 +638,6 @@ def load_parsed(warehouse: Path, *files: ParsedFile) -> None:
                 insert(con, f"raw.{table}", rows, lineage=parsed)
 
 
-def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in MARTS}
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("reconcile")
@@ -667,7 +662,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     first = run_dbt(warehouse, work, RECONCILE_AS_OF)
     assert first.returncode == 0, first.stdout[-6000:]
-    before = snapshot(warehouse)
+    before = table_rows(warehouse, MARTS)
 
     # The payer sends check A again: new interchange, new file, new bytes (so new ids), the
     # same payer, trace number, amount and date.
@@ -679,7 +674,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {
         "warehouse": warehouse,
         "before": before,
-        "after": snapshot(warehouse),
+        "after": table_rows(warehouse, MARTS),
         "build_log": first.stdout,
         "resent": resent,
     }

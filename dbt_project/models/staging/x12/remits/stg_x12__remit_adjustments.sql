@@ -1,15 +1,6 @@
 -- One row per CAS reason/amount triplet (adjustment_id), claim or line level, typed and
 -- trimmed. amount keeps the 835 sign: positive reduces the payment (a reversal carries the
 -- original reason codes with negated amounts). CARCs stay text.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ ensure_x12_raw_table('x12_remit_adjustments') }}",
-    )
-}}
-
 with
 
 source as (

@@ -2,15 +2,6 @@
 -- derived from the file's sha256, so a row id repeats only if the same file was loaded twice;
 -- the first load is kept. Re-deliveries of the same payment in other files (new bytes, same
 -- trace number) are kept here and resolved in int_remit_payments_deduplicated.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ ensure_x12_raw_table('x12_remit_payments') }}",
-    )
-}}
-
 with
 
 source as (

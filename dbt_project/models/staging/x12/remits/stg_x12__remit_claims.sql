@@ -2,15 +2,6 @@
 -- patient_control_number keeps CLP01 as the payer returned it (trimmed);
 -- patient_control_number_normalised is the matching key: upper-cased and trimmed, because
 -- payers upper-case (and sometimes truncate) what we sent in CLM01. Null when empty.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ ensure_x12_raw_table('x12_remit_claims') }}",
-    )
-}}
-
 with
 
 source as (

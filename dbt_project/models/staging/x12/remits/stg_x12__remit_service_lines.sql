@@ -1,15 +1,6 @@
 -- One row per 835 service line payment (service_line_id, one SVC), typed and trimmed. Codes
 -- are upper-cased text (leading zeros kept: revenue code 0450); line_control_number is the
 -- REF*6R the payer echoed, upper-cased like our claim_line_id.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ ensure_x12_raw_table('x12_remit_service_lines') }}",
-    )
-}}
-
 with
 
 source as (

@@ -2,15 +2,6 @@
 -- the 835 sign: positive reduces the payment (a takeback), negative adds to it (interest L6).
 -- reference_id_normalised is PLB03-2 upper-cased and trimmed, the key reconciliation resolves
 -- to a claim.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ ensure_x12_raw_table('x12_remit_provider_adjustments') }}",
-    )
-}}
-
 with
 
 source as (

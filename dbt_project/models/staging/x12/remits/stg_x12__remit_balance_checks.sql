@@ -1,15 +1,6 @@
 -- One row per balancing check the 835 parser ran (payment_id, claim_payment_id,
 -- service_line_id, check_level), typed. The parser records imbalances and never corrects them;
 -- reconciliation turns the failed ones into work items.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ ensure_x12_raw_table('x12_remit_balance_checks') }}",
-    )
-}}
-
 with
 
 source as (
