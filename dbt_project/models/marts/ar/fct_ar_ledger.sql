@@ -19,12 +19,9 @@
     )
 }}
 
-{%- set ledger_columns = [
-    'ledger_entry_id', 'claim_id', 'claim_line_id', 'payer_id', 'payer_sequence', 'event_type',
-    'balance_component', 'amount', 'is_cash', 'is_denial', 'group_code', 'reason_code',
-    'event_date', 'source_type', 'source_id', 'payment_id', 'claim_payment_id',
-    'payer_claim_control_number',
-] %}
+{#- The columns of the contract (_ar__models.yml), in its order: the select and the
+    incremental EXCEPT read the same list. (Empty while dbt parses: only compiling uses it.) -#}
+{%- set ledger_columns = model.columns.keys() | list %}
 
 with
 
